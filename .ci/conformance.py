@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""Check every golden output tree (examples/*/expected/) against the real KFP SDK.
+
+Run with a Python that has kfp==2.17.3 (`.ci/run` makes that venv). Per example:
+
+  pipeline-spec-proto      strict ParseDict of pipelineSpec into kfp's PipelineSpec
+  deployment-config-proto  strict ParseDict of pipelineSpec.deploymentSpec into
+                           PipelineDeploymentConfig (PipelineSpec holds it as a Struct)
+  validate                 the shared validator on pipeline_job.json, with the
+                           runtime parameter values file (only if the validator exists)
+  component:<name>         kfp.components.load_component_from_file on each component.yaml
+  compile                  `python -m pipelines.pipeline --output ...` in a copy of the tree
+  compare                  the compiled spec is semantically equal to our pipelineSpec
+  py_compile:<path>        every .py file in the tree compiles
+
+Prints `ok  <example>/<check>` or `FAIL <example>/<check>: <reason>` (details
+indented below), and exits 1 if any check failed.
+"""
+
+import argparse
+import glob
+import json
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+
+sys.dont_write_bytecode = True  # never leave __pycache__ in the golden trees
+
+from google.protobuf import json_format  # noqa: E402
+from kfp import components  # noqa: E402
+from kfp.pipeline_spec import pipeline_spec_pb2  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_VALIDATOR = os.path.join(os.path.dirname(REPO), 'shared', 'oracles',
+                                 'validate_pipeline_job.py')
+JOB_PATH = os.path.join('scripts', 'pipeline_spec', 'pipeline_job.json')
+PARAMS_PATH = os.path.join('pipelines', 'runtime_parameters', 'pipeline_parameter_values.json')
+TIMEOUT = 600
+MAX_DETAIL_LINES = 30
+
+
+class CheckFailed(Exception):
+    def __init__(self, reason, details=''):
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+class Runner:
+    def __init__(self):
+        self.failed = 0
+
+    def check(self, example, name, func, *args):
+        """Runs one check; returns its result, or None if it failed."""
+        label = f'{example}/{name}'
+        try:
+            result = func(*args)
+        except CheckFailed as e:
+            self.fail(label, e.reason, e.details)
+            return None
+        except Exception as e:  # noqa: BLE001 - any error is a failed check
+            self.fail(label, f'{type(e).__name__}: {e}')
+            return None
+        print(f'ok  {label}', flush=True)
+        return True if result is None else result
+
+    def fail(self, label, reason, details=''):
+        self.failed += 1
+        first, _, rest = str(reason).strip().partition('\n')
+        print(f'FAIL {label}: {first}', flush=True)
+        for line in (rest + '\n' + details).strip('\n').splitlines():
+            print(f'    {line}', flush=True)
+
+
+def run(cmd, cwd=None):
+    """Runs cmd; raises CheckFailed with its output unless it exits 0."""
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE='1')
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise CheckFailed(f'timed out after {TIMEOUT} s: {" ".join(cmd)}') from None
+    if proc.returncode != 0:
+        lines = (proc.stdout + proc.stderr).strip().splitlines()
+        if len(lines) > MAX_DETAIL_LINES:
+            omitted = len(lines) - MAX_DETAIL_LINES
+            lines = [f'... ({omitted} lines omitted)'] + lines[-MAX_DETAIL_LINES:]
+        raise CheckFailed(f'exit status {proc.returncode}: {" ".join(cmd)}', '\n'.join(lines))
+    return proc
+
+
+def load_job(path):
+    with open(path, encoding='utf-8') as f:
+        job = json.load(f)
+    if not isinstance(job, dict) or not isinstance(job.get('pipelineSpec'), dict):
+        raise CheckFailed(f'{JOB_PATH} has no pipelineSpec object')
+    return job
+
+
+def parse_spec(spec):
+    json_format.ParseDict(spec, pipeline_spec_pb2.PipelineSpec())
+
+
+def parse_deployment(spec):
+    if not isinstance(spec.get('deploymentSpec'), dict):
+        raise CheckFailed('pipelineSpec has no deploymentSpec object')
+    json_format.ParseDict(spec['deploymentSpec'], pipeline_spec_pb2.PipelineDeploymentConfig())
+
+
+def load_component(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        components.load_component_from_file(path)
+
+
+def compile_copy(tree, scratch):
+    """Compiles pipelines/pipeline.py in a copy of tree; returns the compiled file."""
+    copy_dir = os.path.join(scratch, 'tree')
+    shutil.copytree(tree, copy_dir)
+    out = os.path.join(scratch, 'compiled.json')
+    run([sys.executable, '-m', 'pipelines.pipeline', '--output', out], cwd=copy_dir)
+    if not os.path.isfile(out):
+        raise CheckFailed(f'pipelines.pipeline exited 0 but wrote no {out}')
+    return out
+
+
+def canonical(spec):
+    """Proto round trip (deploymentSpec separately: it is a Struct in PipelineSpec),
+    numbers as floats, sdkVersion dropped: the validator's notion of equality."""
+    out = json_format.MessageToDict(
+        json_format.ParseDict(spec, pipeline_spec_pb2.PipelineSpec()))
+    if isinstance(spec.get('deploymentSpec'), dict):
+        out['deploymentSpec'] = json_format.MessageToDict(json_format.ParseDict(
+            spec['deploymentSpec'], pipeline_spec_pb2.PipelineDeploymentConfig()))
+    out.pop('sdkVersion', None)
+    return floats(out)
+
+
+def floats(o):
+    if isinstance(o, bool) or o is None or isinstance(o, str):
+        return o
+    if isinstance(o, (int, float)):
+        return float(o)
+    if isinstance(o, list):
+        return [floats(x) for x in o]
+    if isinstance(o, dict):
+        return {k: floats(v) for k, v in o.items()}
+    return o
+
+
+def diff(a, b, path, out, limit=40):
+    if len(out) >= limit:
+        return
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a:
+                out.append(f'{path}.{k}: only in compiled')
+            elif k not in b:
+                out.append(f'{path}.{k}: only in ours')
+            else:
+                diff(a[k], b[k], f'{path}.{k}', out, limit)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            diff(x, y, f'{path}[{i}]', out, limit)
+    elif a != b:
+        out.append(f'{path}: ours {json.dumps(a)[:150]} != compiled {json.dumps(b)[:150]}')
+
+
+def compare_builtin(spec, compiled_path):
+    with open(compiled_path, encoding='utf-8') as f:
+        compiled = json.load(f)
+    if isinstance(compiled, dict) and 'pipelineSpec' in compiled:
+        compiled = compiled['pipelineSpec']
+    out = []
+    diff(canonical(spec), canonical(compiled), '$', out)
+    if out:
+        raise CheckFailed(f'{len(out)} difference(s) from the kfp-compiled spec',
+                          '\n'.join(out))
+
+
+def check_example(runner, example, tree, validator):
+    job_file = os.path.join(tree, JOB_PATH)
+    job = runner.check(example, 'load-pipeline-job', load_job, job_file)
+    if job is not None:
+        spec = job['pipelineSpec']
+        runner.check(example, 'pipeline-spec-proto', parse_spec, spec)
+        runner.check(example, 'deployment-config-proto', parse_deployment, spec)
+
+    if validator:
+        cmd = [sys.executable, validator, job_file]
+        params = os.path.join(tree, PARAMS_PATH)
+        if os.path.isfile(params):
+            cmd += ['--params', params, '--require-all-params']
+        runner.check(example, 'validate', run, cmd)
+
+    comps = sorted(glob.glob(os.path.join(tree, 'components', '*', 'component.yaml')))
+    if not comps:
+        runner.fail(f'{example}/components', 'no components/*/component.yaml')
+    for path in comps:
+        name = os.path.basename(os.path.dirname(path))
+        runner.check(example, f'component:{name}', load_component, path)
+
+    with tempfile.TemporaryDirectory(prefix='automlops-conformance-') as scratch:
+        compiled = runner.check(example, 'compile', compile_copy, tree, scratch)
+        if compiled is not None and job is not None:
+            if validator:
+                runner.check(example, 'compare', run,
+                             [sys.executable, validator, job_file, '--compare', compiled,
+                              '--no-aiplatform'])
+            else:
+                runner.check(example, 'compare', compare_builtin, job['pipelineSpec'], compiled)
+
+        pyc = os.path.join(scratch, 'check.pyc')
+        for path in sorted(glob.glob(os.path.join(tree, '**', '*.py'), recursive=True)):
+            rel = os.path.relpath(path, tree)
+            runner.check(example, f'py_compile:{rel}', py_compile.compile, path, pyc,
+                         None, True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--examples', default=os.path.join(REPO, 'examples'),
+                    help='directory holding <example>/expected/ trees')
+    ap.add_argument('--validator', default=DEFAULT_VALIDATOR,
+                    help='validate_pipeline_job.py (its checks are skipped if absent)')
+    args = ap.parse_args(argv)
+
+    validator = args.validator if os.path.isfile(args.validator) else None
+    if validator is None:
+        print(f'note: {args.validator} not found; using the built-in spec comparison')
+
+    runner = Runner()
+    checked = 0
+    for example_dir in sorted(glob.glob(os.path.join(args.examples, '*', ''))):
+        example = os.path.basename(os.path.dirname(example_dir))
+        tree = os.path.join(example_dir, 'expected')
+        if not os.path.isdir(tree):
+            print(f'skip {example}: no expected/ directory')
+            continue
+        checked += 1
+        check_example(runner, example, tree, validator)
+
+    if checked == 0:
+        print(f'FAIL conformance: no example under {args.examples} has an expected/ directory')
+        return 1
+    print(f'{checked} example(s), {runner.failed} failed check(s)')
+    return 1 if runner.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

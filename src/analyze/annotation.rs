@@ -1,0 +1,134 @@
+//! Kubeflow type annotations (`str`, `List[int]`, `Input[Dataset]`, `OutputPath("Model")`,
+//! `NamedTuple(...)`) to the model's types.
+
+use crate::diagnostic::{Diagnostic, Span};
+use crate::model::{ArtifactType, ParamType};
+use crate::python::ast::Expr;
+
+/// What a component parameter's annotation declares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Declared {
+    Param(ParamType),
+    InputArtifact(ArtifactType),
+    OutputArtifact(ArtifactType),
+    OutputParam(ParamType),
+}
+
+const SUPPORTED: &str = "supported types are `str`, `int`, `float`, `bool`, `list`, `dict` (or `List[...]`, `Dict[...]`), `Input[T]`, `Output[T]`, `InputPath(...)` and `OutputPath(...)`, with T one of `Artifact`, `Dataset`, `Model`, `Metrics`, `ClassificationMetrics`, `SlicedClassificationMetrics`, `HTML`, `Markdown`";
+
+/// The last segment of a dotted name: `typing.List` is `List`, `dsl.Input` is `Input`.
+fn last_segment(expr: &Expr) -> Option<String> {
+    let name = expr.dotted_name()?;
+    Some(name.rsplit('.').next().unwrap_or(&name).to_owned())
+}
+
+fn param_type(expr: &Expr) -> Option<ParamType> {
+    match expr {
+        Expr::Name(..) | Expr::Attribute { .. } => ParamType::from_python(&last_segment(expr)?),
+        Expr::Subscript { value, index, .. } => match last_segment(value)?.as_str() {
+            "List" | "list" => Some(ParamType::List),
+            "Dict" | "dict" => Some(ParamType::Struct),
+            "Optional" => param_type(index),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn artifact_type(expr: &Expr) -> Option<ArtifactType> {
+    ArtifactType::from_python(&last_segment(expr)?)
+}
+
+fn unsupported(expr: &Expr, source: &str) -> Diagnostic {
+    Diagnostic::error(
+        expr.span(),
+        format!("type `{source}` is not supported here"),
+    )
+    .with_hint(SUPPORTED)
+}
+
+/// Reads a component parameter's annotation. `source` is the annotation's text, for messages.
+pub(crate) fn parameter(expr: &Expr, source: &str) -> Result<Declared, Diagnostic> {
+    if let Some(ty) = param_type(expr) {
+        return Ok(Declared::Param(ty));
+    }
+    match expr {
+        Expr::Subscript { value, index, .. } => {
+            let artifact = artifact_type(index);
+            match (last_segment(value).as_deref(), artifact) {
+                (Some("Input"), Some(t)) => Ok(Declared::InputArtifact(t)),
+                (Some("Output"), Some(t)) => Ok(Declared::OutputArtifact(t)),
+                _ => Err(unsupported(expr, source)),
+            }
+        }
+        Expr::Call { func, args, .. } => {
+            let kind = last_segment(func);
+            let inner = args.first();
+            let declared_param = inner.and_then(param_type);
+            let declared_artifact = match inner {
+                None => Some(ArtifactType::Artifact),
+                // KFP types a path of an unknown type name as a generic artifact.
+                Some(Expr::Str(name, _)) => {
+                    Some(ArtifactType::from_python(name).unwrap_or(ArtifactType::Artifact))
+                }
+                Some(other) => artifact_type(other),
+            };
+            match (kind.as_deref(), declared_param, declared_artifact) {
+                (Some("InputPath"), Some(t), _) => Ok(Declared::Param(t)),
+                (Some("InputPath"), None, Some(t)) => Ok(Declared::InputArtifact(t)),
+                (Some("OutputPath"), Some(t), _) => Ok(Declared::OutputParam(t)),
+                (Some("OutputPath"), None, Some(t)) => Ok(Declared::OutputArtifact(t)),
+                _ => Err(unsupported(expr, source)),
+            }
+        }
+        _ => Err(unsupported(expr, source)),
+    }
+}
+
+/// Reads a return annotation: no outputs, one output named `Output`, or a `NamedTuple`.
+pub(crate) fn returns(
+    expr: &Expr,
+    source: &str,
+) -> Result<Vec<(String, ParamType, Span)>, Diagnostic> {
+    if matches!(expr, Expr::None(_)) {
+        return Ok(Vec::new());
+    }
+    if let Some(ty) = param_type(expr) {
+        return Ok(vec![("Output".to_owned(), ty, expr.span())]);
+    }
+    let Expr::Call { func, args, .. } = expr else {
+        return Err(unsupported(expr, source)
+            .with_hint("a component returns one parameter type or a `NamedTuple`"));
+    };
+    if last_segment(func).as_deref() != Some("NamedTuple") {
+        return Err(unsupported(expr, source));
+    }
+    let Some(Expr::List(fields, _) | Expr::Tuple(fields, _)) = args.get(1) else {
+        return Err(Diagnostic::error(
+            expr.span(),
+            "`NamedTuple` needs a list of `(name, type)` fields",
+        )
+        .with_hint(
+            "write `NamedTuple(\"Outputs\", [(\"accuracy\", float), (\"model_uri\", str)])`",
+        ));
+    };
+    let mut outputs = Vec::new();
+    for field in fields {
+        let (Expr::Tuple(pair, _) | Expr::List(pair, _)) = field else {
+            return Err(Diagnostic::error(
+                field.span(),
+                "each `NamedTuple` field must be a `(name, type)` pair",
+            ));
+        };
+        match (pair.first(), pair.get(1).and_then(param_type)) {
+            (Some(Expr::Str(name, span)), Some(ty)) if pair.len() == 2 => {
+                outputs.push((name.clone(), ty, *span))
+            }
+            _ => {
+                return Err(Diagnostic::error(field.span(), "each `NamedTuple` field must be a `(\"name\", type)` pair of a string and a parameter type")
+                    .with_hint("parameter types are `str`, `int`, `float`, `bool`, `list` and `dict`"));
+            }
+        }
+    }
+    Ok(outputs)
+}

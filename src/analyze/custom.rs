@@ -1,0 +1,323 @@
+//! The custom syntax of AutoMLOps 1.0 (`use_kfp_spec=False`): `%%define_component` cells that
+//! open with `AutoMLOps.makeComponent(...)`, and one `AutoMLOps.makePipeline(...)` call whose
+//! steps run in list order.
+
+use std::collections::BTreeSet;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::model::{
+    Argument, Component, ComponentName, ComponentSource, Input, IoType, ParamType, Pipeline,
+    PipelineParam,
+};
+
+use super::read::{self, Args};
+use super::scan::{CustomComponentSite, ImportSite, MakePipelineSite};
+use super::suggest::did_you_mean;
+use super::value::{Kind, Value};
+use super::wiring::{Wiring, WrittenArgument, list_names};
+
+/// A `{"name": ..., "type": ..., "description": ...}` entry of a `params` list.
+struct ParamSpec {
+    name: String,
+    span: Option<Span>,
+    ty: ParamType,
+    description: Option<String>,
+}
+
+fn params(value: &Value, owner: &str, diagnostics: &mut Diagnostics) -> Vec<ParamSpec> {
+    let Some(items) = read::list(value, &format!("`params` of {owner}"), diagnostics) else {
+        return Vec::new();
+    };
+    let mut specs: Vec<ParamSpec> = Vec::new();
+    for item in items {
+        let Some(entries) = read::dict(item, "each parameter", diagnostics) else {
+            continue;
+        };
+        for (key, span, _) in entries {
+            if !matches!(key.as_str(), "name" | "type" | "description") {
+                diagnostics.push(
+                    Diagnostic::warning(*span, format!("parameter key `{key}` is not used; parameters take `name`, `type` and `description`")),
+                );
+            }
+        }
+        let name = match read::entry(entries, "name") {
+            Some(name) => read::string(name, "a parameter's `name`", diagnostics),
+            None => {
+                diagnostics.push(Diagnostic::error(item.span, "this parameter has no `name`"));
+                None
+            }
+        };
+        let ty = match read::entry(entries, "type") {
+            Some(Value {
+                kind: Kind::Type(t),
+                ..
+            }) => ParamType::from_python(t),
+            Some(other) => {
+                diagnostics.push(
+                    read::mismatch(
+                        other,
+                        "a parameter's `type`",
+                        "one of `str`, `int`, `float`, `bool`, `list` or `dict`",
+                    )
+                    .with_hint("write the type itself, not a string: `\"type\": str`"),
+                );
+                None
+            }
+            None => {
+                diagnostics.push(
+                    Diagnostic::error(item.span, "this parameter has no `type`")
+                        .with_hint("add `\"type\": str` (or int, float, bool, list, dict)"),
+                );
+                None
+            }
+        };
+        let description = read::entry(entries, "description")
+            .and_then(|d| read::string(d, "a parameter's `description`", diagnostics));
+        let (Some(name), Some(ty)) = (name, ty) else {
+            continue;
+        };
+        let span = read::entry(entries, "name").and_then(|v| v.span);
+        if !read::is_identifier(&name) {
+            diagnostics.push(Diagnostic::error(
+                span,
+                format!("parameter name `{name}` is not a valid Python identifier"),
+            ));
+            continue;
+        }
+        if specs.iter().any(|s| s.name == name) {
+            diagnostics.push(Diagnostic::error(
+                span,
+                format!("parameter `{name}` is declared twice in {owner}"),
+            ));
+            continue;
+        }
+        specs.push(ParamSpec {
+            name,
+            span,
+            ty,
+            description,
+        });
+    }
+    specs
+}
+
+pub(crate) fn components(
+    sites: &[CustomComponentSite],
+    imports: &[ImportSite],
+    diagnostics: &mut Diagnostics,
+) -> Vec<Component> {
+    let mut components: Vec<Component> = Vec::new();
+    for site in sites {
+        let args = Args {
+            args: &site.args,
+            span: site.call_span,
+            callee: "AutoMLOps.makeComponent",
+        };
+        args.warn_unknown(&["name", "description", "params"], diagnostics);
+        let name = args
+            .required("name", diagnostics)
+            .and_then(|v| read::string(v, "the component `name`", diagnostics));
+        let description = args
+            .get("description")
+            .and_then(|v| read::string(v, "the component `description`", diagnostics));
+        let specs = args
+            .get("params")
+            .map(|v| params(v, "the component", diagnostics))
+            .unwrap_or_default();
+        let Some(name) = name else { continue };
+        let name_span = args.get("name").and_then(|v| v.span);
+        if !read::is_identifier(&name) {
+            diagnostics.push(
+                Diagnostic::error(name_span, format!("component name `{name}` is not a valid Python identifier"))
+                    .with_hint("the name becomes a Python function and a file name: use letters, digits and `_`"),
+            );
+            continue;
+        }
+        if let Some(first) = components.iter().find(|c| c.name.as_str() == name) {
+            diagnostics.push(duplicate_component(&name, name_span, first.defined_at));
+            continue;
+        }
+        // Only the `%%define_imports` lines the body uses, as AutoMLOps pruned them with autoflake.
+        let param_names: BTreeSet<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        let used: Vec<&ImportSite> = imports
+            .iter()
+            .filter(|import| {
+                import
+                    .bindings
+                    .iter()
+                    .any(|b| site.facts.used_names.contains(b) && !param_names.contains(b.as_str()))
+            })
+            .collect();
+        let mut imported_modules: Vec<(String, Span)> = used
+            .iter()
+            .flat_map(|i| i.facts.imported_modules.iter().cloned())
+            .collect();
+        imported_modules.extend(site.facts.imported_modules.iter().cloned());
+        components.push(Component {
+            name: ComponentName::new(name),
+            description,
+            inputs: specs
+                .into_iter()
+                .map(|s| Input {
+                    name: s.name,
+                    ty: IoType::Parameter(s.ty),
+                    default: None,
+                    optional: false,
+                    description: s.description,
+                })
+                .collect(),
+            outputs: Vec::new(),
+            source: ComponentSource::Body {
+                imports: used.iter().map(|i| i.text.clone()).collect(),
+                body: site.body.clone(),
+            },
+            packages: Vec::new(),
+            imported_modules,
+            defined_at: name_span.unwrap_or(site.call_span),
+        });
+    }
+    components
+}
+
+pub(crate) fn duplicate_component(name: &str, span: Option<Span>, first: Span) -> Diagnostic {
+    Diagnostic::error(span, format!("component `{name}` is defined twice")).with_hint(format!(
+        "the first definition is in cell {}; rename or remove one of them",
+        first.cell + 1
+    ))
+}
+
+pub(crate) fn pipeline(
+    site: &MakePipelineSite,
+    components: &[Component],
+    diagnostics: &mut Diagnostics,
+) -> Option<Pipeline> {
+    let args = Args {
+        args: &site.args,
+        span: site.span,
+        callee: "AutoMLOps.makePipeline",
+    };
+    args.warn_unknown(&["name", "description", "params", "pipeline"], diagnostics);
+    let name = args
+        .required("name", diagnostics)
+        .and_then(|v| read::string(v, "the pipeline `name`", diagnostics));
+    let description = args
+        .get("description")
+        .and_then(|v| read::string(v, "the pipeline `description`", diagnostics));
+    let specs = args
+        .get("params")
+        .map(|v| params(v, "the pipeline", diagnostics))
+        .unwrap_or_default();
+    let steps = args.required("pipeline", diagnostics);
+    let name = name?;
+    super::kfp::check_pipeline_name(&name, args.get("name").and_then(|v| v.span), diagnostics);
+    let params: Vec<PipelineParam> = specs
+        .iter()
+        .map(|s| PipelineParam {
+            name: s.name.clone(),
+            ty: s.ty,
+            default: None,
+        })
+        .collect();
+    let mut wiring = Wiring::new(components, &params);
+    let mut previous: Option<usize> = None;
+    for step in steps
+        .and_then(|v| read::list(v, "`pipeline`", diagnostics))
+        .unwrap_or_default()
+    {
+        let Some(entries) = read::dict(step, "each step of `pipeline`", diagnostics) else {
+            continue;
+        };
+        let Some(component_value) = read::entry(entries, "component_name") else {
+            diagnostics.push(Diagnostic::error(
+                step.span,
+                "this step has no `component_name`",
+            ));
+            continue;
+        };
+        let Some(component_name) = read::string(component_value, "`component_name`", diagnostics)
+        else {
+            continue;
+        };
+        let Some(component) = components
+            .iter()
+            .position(|c| c.name.as_str() == component_name)
+        else {
+            let hint = did_you_mean(&component_name, components.iter().map(|c| c.name.as_str()));
+            diagnostics.push(
+                Diagnostic::error(
+                    component_value.span,
+                    format!("component `{component_name}` is not defined"),
+                )
+                .with_hint(hint.map_or_else(
+                    || {
+                        format!(
+                            "the defined components are {}",
+                            list_names(components.iter().map(|c| c.name.as_str()))
+                        )
+                    },
+                    |s| format!("did you mean `{s}`?"),
+                )),
+            );
+            continue;
+        };
+        let mut written = Vec::new();
+        let mapping = read::entry(entries, "param_mapping");
+        for pair in mapping
+            .and_then(|m| read::list(m, "`param_mapping`", diagnostics))
+            .unwrap_or_default()
+        {
+            let items = match &pair.kind {
+                Kind::List(items) if items.len() == 2 => items,
+                _ => {
+                    diagnostics.push(
+                        Diagnostic::error(pair.span, "each `param_mapping` entry must be a pair (component_param, pipeline_param)")
+                            .with_hint("write `(\"component_param\", \"pipeline_param\")`"),
+                    );
+                    continue;
+                }
+            };
+            let (Some(input), Some(param)) = (
+                read::string(&items[0], "a component parameter name", diagnostics),
+                read::string(&items[1], "a pipeline parameter name", diagnostics),
+            ) else {
+                continue;
+            };
+            let value_span = items[1].span.or(pair.span).unwrap_or(site.span);
+            if !params.iter().any(|p| p.name == param) {
+                let hint = did_you_mean(&param, params.iter().map(|p| p.name.as_str()));
+                diagnostics.push(
+                    Diagnostic::error(value_span, format!("pipeline parameter `{param}` is not declared in `params`"))
+                        .with_hint(hint.map_or_else(|| format!("add `{{\"name\": \"{param}\", \"type\": str}}` to the pipeline's `params`"), |s| format!("did you mean `{s}`?"))),
+                );
+                continue;
+            }
+            written.push(WrittenArgument {
+                input,
+                input_span: items[0].span.or(pair.span).unwrap_or(site.span),
+                value: Argument::PipelineParam(param),
+                value_span,
+            });
+        }
+        let variable = format!("{component_name}_task");
+        let call_span = step.span.unwrap_or(site.span);
+        let task = wiring.add_task(
+            component,
+            variable,
+            written,
+            previous.into_iter().collect(),
+            call_span,
+            diagnostics,
+        );
+        previous = Some(task);
+    }
+    let tasks = wiring.tasks;
+    if tasks.is_empty() && !diagnostics.has_errors() {
+        diagnostics.push(Diagnostic::error(site.span, "the pipeline has no steps"));
+    }
+    Some(Pipeline {
+        name,
+        description,
+        params,
+        tasks,
+    })
+}

@@ -1,0 +1,665 @@
+//! The Kubeflow syntax (`use_kfp_spec=True`): `@dsl.component` functions and one
+//! `@dsl.pipeline` function whose body calls them.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::model::{
+    Argument, Component, ComponentName, ComponentSource, Input, IoType, Output, Pipeline,
+    PipelineParam, kfp_name,
+};
+use crate::python::ast::{Expr, Stmt};
+
+use super::annotation::{self, Declared};
+use super::custom::duplicate_component;
+use super::docstring;
+use super::read::{self, Args};
+use super::scan::FunctionSite;
+use super::suggest::did_you_mean;
+use super::value::{Env, Kind};
+use super::wiring::{Wiring, WrittenArgument, list_names};
+
+pub(crate) fn check_pipeline_name(name: &str, span: Option<Span>, diagnostics: &mut Diagnostics) {
+    if !read::is_pipeline_name(name) {
+        let fixed = kfp_name(name);
+        diagnostics.push(
+            Diagnostic::error(span, format!("pipeline name `{name}` is not valid for Vertex AI"))
+                .with_hint(if read::is_pipeline_name(&fixed) {
+                    format!("use lowercase letters, digits and `-` (at most 128), e.g. `{fixed}`")
+                } else {
+                    "use lowercase letters, digits and `-` (at most 128), starting with a letter or digit".to_owned()
+                }),
+        );
+    }
+}
+
+pub(crate) fn components(
+    sites: &[FunctionSite],
+    source_of: &dyn Fn(Span) -> String,
+    diagnostics: &mut Diagnostics,
+) -> Vec<Component> {
+    let mut components: Vec<Component> = Vec::new();
+    for site in sites {
+        let def = &site.def;
+        if let Some(first) = components.iter().find(|c| c.name.as_str() == def.name) {
+            diagnostics.push(duplicate_component(
+                &def.name,
+                Some(def.name_span),
+                first.defined_at,
+            ));
+            continue;
+        }
+        let args = Args {
+            args: &site.decorator_args,
+            span: def.name_span,
+            callee: "@dsl.component",
+        };
+        for arg in args.args {
+            if !matches!(arg.name.as_str(), "base_image" | "packages_to_install") {
+                diagnostics.push(
+                    Diagnostic::warning(arg.span, format!("`{}` of `@dsl.component` is ignored: every component runs in the shared image `components/component_base`", arg.name)),
+                );
+            }
+        }
+        let packages: Vec<String> = args
+            .get("packages_to_install")
+            .and_then(|v| read::list(v, "`packages_to_install`", diagnostics))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| read::string(p, "each package of `packages_to_install`", diagnostics))
+            .collect();
+        if let Some(variadic) = def.variadic {
+            diagnostics.push(Diagnostic::error(
+                variadic,
+                "components cannot take `*args`, `**kwargs` or positional-only parameters",
+            ));
+        }
+        let (description, arg_docs) = def
+            .docstring
+            .as_deref()
+            .map(docstring::parse)
+            .unwrap_or_default();
+        let mut inputs = Vec::new();
+        let mut outputs = Vec::new();
+        let mut ok = true;
+        for (param, default) in def.params.iter().zip(&site.defaults) {
+            let Some(annotation) = &param.annotation else {
+                diagnostics.push(
+                    Diagnostic::error(
+                        param.span,
+                        format!(
+                            "parameter `{}` of component `{}` has no type annotation",
+                            param.name, def.name
+                        ),
+                    )
+                    .with_hint(format!(
+                        "write `{}: str` (or another supported type)",
+                        param.name
+                    )),
+                );
+                ok = false;
+                continue;
+            };
+            let declared = match annotation::parameter(annotation, &source_of(annotation.span())) {
+                Ok(declared) => declared,
+                Err(diagnostic) => {
+                    diagnostics.push(diagnostic);
+                    ok = false;
+                    continue;
+                }
+            };
+            let description = arg_docs
+                .iter()
+                .find(|(n, _)| n == &param.name)
+                .map(|(_, d)| d.clone());
+            let (ty, is_output) = match declared {
+                Declared::Param(t) => (IoType::Parameter(t), false),
+                Declared::InputArtifact(t) => (IoType::Artifact(t), false),
+                Declared::OutputArtifact(t) => (IoType::Artifact(t), true),
+                Declared::OutputParam(t) => (IoType::Parameter(t), true),
+            };
+            if is_output {
+                outputs.push(Output {
+                    name: param.name.clone(),
+                    ty,
+                });
+                continue;
+            }
+            let (default_json, optional) = match default {
+                None => (None, false),
+                Some(value) if value.kind == Kind::None => (None, true),
+                Some(value) => {
+                    let what = format!("the default of `{}`", param.name);
+                    match (value.to_json(), ty) {
+                        (Some(json), IoType::Parameter(t)) if t.accepts(&json) => {
+                            (Some(json), true)
+                        }
+                        (Some(_), _) => {
+                            diagnostics.push(Diagnostic::error(
+                                value.span,
+                                format!(
+                                    "{what} is {}, but the parameter is a {ty}",
+                                    value.describe()
+                                ),
+                            ));
+                            ok = false;
+                            (None, true)
+                        }
+                        (None, _) => {
+                            diagnostics.push(read::mismatch(value, &what, "a literal"));
+                            ok = false;
+                            (None, true)
+                        }
+                    }
+                }
+            };
+            inputs.push(Input {
+                name: param.name.clone(),
+                ty,
+                default: default_json,
+                optional,
+                description,
+            });
+        }
+        if let Some(returns) = &def.returns {
+            match annotation::returns(returns, &source_of(returns.span())) {
+                Ok(fields) => {
+                    for (name, ty, span) in fields {
+                        if outputs.iter().any(|o| o.name == name)
+                            || inputs.iter().any(|i| i.name == name)
+                        {
+                            diagnostics.push(Diagnostic::error(
+                                span,
+                                format!(
+                                    "output `{name}` of component `{}` is declared twice",
+                                    def.name
+                                ),
+                            ));
+                            ok = false;
+                        }
+                        outputs.push(Output {
+                            name,
+                            ty: IoType::Parameter(ty),
+                        });
+                    }
+                }
+                Err(diagnostic) => {
+                    diagnostics.push(diagnostic);
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            continue;
+        }
+        components.push(Component {
+            name: ComponentName::new(def.name.clone()),
+            description,
+            inputs,
+            outputs,
+            source: ComponentSource::Function {
+                source: site.source.clone(),
+            },
+            packages,
+            imported_modules: site.facts.imported_modules.clone(),
+            defined_at: def.name_span,
+        });
+    }
+    components
+}
+
+/// Task variables of the pipeline body: name to task index.
+type Tasks = HashMap<String, usize>;
+
+pub(crate) fn pipeline(
+    site: &FunctionSite,
+    components: &[Component],
+    env: &Env,
+    source_of: &dyn Fn(Span) -> String,
+    diagnostics: &mut Diagnostics,
+) -> Option<Pipeline> {
+    let def = &site.def;
+    let args = Args {
+        args: &site.decorator_args,
+        span: def.name_span,
+        callee: "@dsl.pipeline",
+    };
+    args.warn_unknown(&["name", "description", "display_name"], diagnostics);
+    let name = match args.get("name") {
+        Some(value) => read::string(value, "the pipeline `name`", diagnostics)?,
+        None => kfp_name(&def.name),
+    };
+    check_pipeline_name(
+        &name,
+        args.get("name")
+            .and_then(|v| v.span)
+            .or(Some(def.name_span)),
+        diagnostics,
+    );
+    let description = match args.get("description") {
+        Some(value) => read::string(value, "the pipeline `description`", diagnostics),
+        None => def.docstring.as_deref().and_then(|d| docstring::parse(d).0),
+    };
+    let mut params = Vec::new();
+    for (param, default) in def.params.iter().zip(&site.defaults) {
+        let declared = match &param.annotation {
+            None => {
+                diagnostics.push(
+                    Diagnostic::error(
+                        param.span,
+                        format!("pipeline parameter `{}` has no type annotation", param.name),
+                    )
+                    .with_hint(format!(
+                        "write `{}: str` (or int, float, bool, list, dict)",
+                        param.name
+                    )),
+                );
+                continue;
+            }
+            Some(annotation) => annotation::parameter(annotation, &source_of(annotation.span())),
+        };
+        let ty = match declared {
+            Ok(Declared::Param(ty)) => ty,
+            Ok(_) => {
+                diagnostics.push(
+                    Diagnostic::error(param.span, format!("pipeline parameter `{}` must be a parameter type, not an artifact", param.name))
+                        .with_hint("pipeline parameters are `str`, `int`, `float`, `bool`, `list` or `dict`; artifacts are made by tasks"),
+                );
+                continue;
+            }
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                continue;
+            }
+        };
+        let default = match default {
+            None => None,
+            Some(value) => match value.to_json() {
+                Some(json) if ty.accepts(&json) => Some(json),
+                Some(serde_json::Value::Null) => None,
+                Some(_) => {
+                    diagnostics.push(Diagnostic::error(
+                        value.span,
+                        format!(
+                            "the default of `{}` is {}, but the parameter is of type {ty}",
+                            param.name,
+                            value.describe()
+                        ),
+                    ));
+                    None
+                }
+                None => {
+                    diagnostics.push(read::mismatch(
+                        value,
+                        &format!("the default of `{}`", param.name),
+                        "a literal",
+                    ));
+                    None
+                }
+            },
+        };
+        params.push(PipelineParam {
+            name: param.name.clone(),
+            ty,
+            default,
+        });
+    }
+    let mut body = Body {
+        wiring: Wiring::new(components, &params),
+        tasks: Tasks::new(),
+        env,
+        source_of,
+    };
+    for (position, stmt) in def.body.iter().enumerate() {
+        body.stmt(stmt, position, diagnostics);
+    }
+    let tasks = body.wiring.tasks;
+    if tasks.is_empty() && !diagnostics.has_errors() {
+        diagnostics.push(Diagnostic::error(
+            def.name_span,
+            format!("pipeline `{}` calls no component", def.name),
+        ));
+    }
+    Some(Pipeline {
+        name,
+        description,
+        params,
+        tasks,
+    })
+}
+
+struct Body<'a> {
+    wiring: Wiring<'a>,
+    tasks: Tasks,
+    env: &'a Env,
+    source_of: &'a dyn Fn(Span) -> String,
+}
+
+const SUPPORTED_BODY: &str = "a pipeline body may assign component calls to variables (`task = comp(x=...)`), chain `.after(other_task)`, and pass pipeline parameters, constants, `task.output` or `task.outputs[\"name\"]` as keyword arguments";
+
+impl Body<'_> {
+    fn stmt(&mut self, stmt: &Stmt, position: usize, diagnostics: &mut Diagnostics) {
+        match stmt {
+            Stmt::Expr(Expr::Str(..)) if position == 0 => {}
+            Stmt::Pass(_) => {}
+            Stmt::Assign { targets, value, .. } => {
+                let task = self.task_expr(value, targets.first().and_then(variable_name), diagnostics);
+                for target in targets {
+                    match (variable_name(target), task) {
+                        (Some(name), Some(task)) => {
+                            self.tasks.insert(name.to_owned(), task);
+                        }
+                        (Some(_), None) => {}
+                        (None, _) => diagnostics.push(
+                            Diagnostic::error(target.span(), "assign a task to a plain variable name").with_hint(SUPPORTED_BODY),
+                        ),
+                    }
+                }
+            }
+            Stmt::Expr(expr) => {
+                // `task.after(other)` on its own line adds a dependency to an existing task.
+                if let Expr::Call { func, args, .. } = expr
+                    && let Expr::Attribute { value, attr, .. } = func.as_ref()
+                    && attr == "after"
+                    && let Expr::Name(name, _) = value.as_ref()
+                    && let Some(&task) = self.tasks.get(name)
+                {
+                    let after = self.after_args(args, diagnostics);
+                    self.wiring.tasks[task].after.extend(after);
+                    return;
+                }
+                self.task_expr(expr, None, diagnostics);
+            }
+            Stmt::With { span, .. } | Stmt::For { span, .. } => diagnostics.push(
+                Diagnostic::error(*span, "control flow (`dsl.Condition`, `dsl.ParallelFor`, `dsl.ExitHandler`) is not supported yet")
+                    .with_hint(SUPPORTED_BODY),
+            ),
+            other => diagnostics.push(
+                Diagnostic::error(other.span(), "this statement is not supported in a pipeline body").with_hint(SUPPORTED_BODY),
+            ),
+        }
+    }
+
+    fn after_args(&self, args: &[Expr], diagnostics: &mut Diagnostics) -> Vec<usize> {
+        args.iter()
+            .filter_map(|arg| match arg {
+                Expr::Name(name, _) if self.tasks.contains_key(name) => {
+                    self.tasks.get(name).copied()
+                }
+                other => {
+                    diagnostics.push(
+                        Diagnostic::error(other.span(), "`.after(...)` takes task variables")
+                            .with_optional_hint(self.suggest_task(other)),
+                    );
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn suggest_task(&self, expr: &Expr) -> Option<String> {
+        let Expr::Name(name, _) = expr else {
+            return None;
+        };
+        did_you_mean(name, self.tasks.keys().map(String::as_str))
+            .map(|s| format!("did you mean `{s}`?"))
+    }
+
+    /// A component call, possibly followed by `.after(...)`; returns the new task.
+    fn task_expr(
+        &mut self,
+        expr: &Expr,
+        variable: Option<&str>,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<usize> {
+        let mut after = Vec::new();
+        let mut call = expr;
+        loop {
+            let Expr::Call { func, args, .. } = call else {
+                break;
+            };
+            let Expr::Attribute { value, attr, span } = func.as_ref() else {
+                break;
+            };
+            if attr == "after" {
+                after.extend(self.after_args(args, diagnostics));
+            } else {
+                diagnostics.push(
+                    Diagnostic::error(*span, format!("`.{attr}(...)` is not supported yet"))
+                        .with_hint(
+                            "tasks support `.after(...)`; task settings come in a later release",
+                        ),
+                );
+            }
+            call = value;
+        }
+        let Expr::Call {
+            func,
+            args,
+            keywords,
+            span,
+        } = call
+        else {
+            diagnostics.push(
+                Diagnostic::error(
+                    expr.span(),
+                    format!("expected a component call, found {}", expr.describe()),
+                )
+                .with_hint(SUPPORTED_BODY),
+            );
+            return None;
+        };
+        let components = self.wiring.components;
+        let callee = func.dotted_name().unwrap_or_default();
+        let Some(component) = components.iter().position(|c| c.name.as_str() == callee) else {
+            let hint = did_you_mean(&callee, components.iter().map(|c| c.name.as_str()));
+            let mut diagnostic =
+                Diagnostic::error(func.span(), format!("`{callee}` is not a component"));
+            diagnostic = match hint {
+                Some(s) => diagnostic.with_hint(format!("did you mean `{s}`?")),
+                None if self.env.get(&callee).is_some() => {
+                    diagnostic.with_hint(format!("decorate `{callee}` with `@dsl.component`"))
+                }
+                None => diagnostic.with_hint(format!(
+                    "the components are {}",
+                    list_names(components.iter().map(|c| c.name.as_str()))
+                )),
+            };
+            diagnostics.push(diagnostic);
+            return None;
+        };
+        if let Some(first) = args.first() {
+            diagnostics.push(
+                Diagnostic::error(
+                    first.span(),
+                    "component arguments must be passed by keyword",
+                )
+                .with_hint(format!("write `{callee}(name=value, ...)`")),
+            );
+        }
+        let mut written = Vec::new();
+        for keyword in keywords {
+            let Some(input) = &keyword.name else {
+                diagnostics.push(
+                    Diagnostic::error(keyword.span, "`**kwargs` cannot be resolved statically")
+                        .with_hint(SUPPORTED_BODY),
+                );
+                continue;
+            };
+            let Some(value) = self.argument(&keyword.value, diagnostics) else {
+                continue;
+            };
+            let input_span = Span::new(
+                keyword.span.cell,
+                keyword.span.start,
+                keyword.span.start + input.len(),
+            );
+            written.push(WrittenArgument {
+                input: input.clone(),
+                input_span,
+                value,
+                value_span: keyword.value.span(),
+            });
+        }
+        let variable = variable.map_or_else(|| format!("{callee}_task"), str::to_owned);
+        Some(
+            self.wiring
+                .add_task(component, variable, written, after, *span, diagnostics),
+        )
+    }
+
+    fn argument(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<Argument> {
+        match expr {
+            Expr::Name(name, span) => {
+                if self.wiring.params.iter().any(|p| &p.name == name) {
+                    return Some(Argument::PipelineParam(name.clone()));
+                }
+                if let Some(&task) = self.tasks.get(name) {
+                    let outputs =
+                        &self.wiring.components[self.wiring.tasks[task].component].outputs;
+                    diagnostics.push(
+                        Diagnostic::error(*span, format!("`{name}` is a task, not a value"))
+                            .with_hint(match outputs.as_slice() {
+                                [_] => format!("pass its output: `{name}.output`"),
+                                _ => format!(
+                                    "pass one of its outputs: `{name}.outputs[\"...\"]` ({})",
+                                    list_names(outputs.iter().map(|o| o.name.as_str()))
+                                ),
+                            }),
+                    );
+                    return None;
+                }
+                if self.env.get(name).is_none() {
+                    let candidates = self
+                        .wiring
+                        .params
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>();
+                    let hint = did_you_mean(name, candidates).or_else(|| self.env.suggest(name));
+                    diagnostics.push(
+                        Diagnostic::error(*span, format!("name `{name}` is not a pipeline parameter or a constant of the notebook"))
+                            .with_optional_hint(hint.map(|s| format!("did you mean `{s}`?"))),
+                    );
+                    return None;
+                }
+                self.constant(expr, diagnostics)
+            }
+            Expr::Attribute { value, attr, span } if attr == "output" => {
+                let task = self.task_of(value, diagnostics)?;
+                let component = &self.wiring.components[self.wiring.tasks[task].component];
+                match component.outputs.as_slice() {
+                    [only] => Some(Argument::TaskOutput {
+                        task,
+                        output: only.name.clone(),
+                    }),
+                    [] => {
+                        diagnostics.push(Diagnostic::error(
+                            *span,
+                            format!("component `{}` has no output", component.name),
+                        ));
+                        None
+                    }
+                    many => {
+                        diagnostics.push(
+                            Diagnostic::error(
+                                *span,
+                                format!(
+                                    "component `{}` has several outputs, so `.output` is ambiguous",
+                                    component.name
+                                ),
+                            )
+                            .with_hint(format!(
+                                "pick one with `.outputs[\"name\"]`: {}",
+                                list_names(many.iter().map(|o| o.name.as_str()))
+                            )),
+                        );
+                        None
+                    }
+                }
+            }
+            Expr::Subscript { value, index, .. } if matches!(value.as_ref(), Expr::Attribute { attr, .. } if attr == "outputs") =>
+            {
+                let Expr::Attribute {
+                    value: task_expr, ..
+                } = value.as_ref()
+                else {
+                    return None;
+                };
+                let task = self.task_of(task_expr, diagnostics)?;
+                let component = &self.wiring.components[self.wiring.tasks[task].component];
+                let Expr::Str(output, span) = index.as_ref() else {
+                    diagnostics.push(Diagnostic::error(
+                        index.span(),
+                        "`.outputs[...]` takes a string literal",
+                    ));
+                    return None;
+                };
+                if component.output(output).is_none() {
+                    let hint =
+                        did_you_mean(output, component.outputs.iter().map(|o| o.name.as_str()));
+                    diagnostics.push(
+                        Diagnostic::error(
+                            *span,
+                            format!("component `{}` has no output `{output}`", component.name),
+                        )
+                        .with_hint(hint.map_or_else(
+                            || {
+                                format!(
+                                    "its outputs are {}",
+                                    list_names(component.outputs.iter().map(|o| o.name.as_str()))
+                                )
+                            },
+                            |s| format!("did you mean `{s}`?"),
+                        )),
+                    );
+                    return None;
+                }
+                Some(Argument::TaskOutput {
+                    task,
+                    output: output.clone(),
+                })
+            }
+            _ => self.constant(expr, diagnostics),
+        }
+    }
+
+    fn task_of(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<usize> {
+        if let Expr::Name(name, _) = expr
+            && let Some(&task) = self.tasks.get(name)
+        {
+            return Some(task);
+        }
+        diagnostics.push(
+            Diagnostic::error(
+                expr.span(),
+                format!(
+                    "`{}` is not a task of this pipeline",
+                    (self.source_of)(expr.span())
+                ),
+            )
+            .with_optional_hint(self.suggest_task(expr)),
+        );
+        None
+    }
+
+    fn constant(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<Argument> {
+        let value = self.env.eval(expr, self.source_of);
+        if let Some(json) = value.to_json() {
+            return Some(Argument::Constant(json));
+        }
+        diagnostics.push(read::mismatch(
+            &value,
+            "a component argument",
+            "a pipeline parameter, a task output or a literal",
+        ));
+        None
+    }
+}
+
+fn variable_name(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Name(name, _) => Some(name),
+        _ => None,
+    }
+}

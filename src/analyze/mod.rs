@@ -1,0 +1,244 @@
+//! Phase 3: analysis. Parsed cells in, a checked model out: which definitions compile (the
+//! last `go`/`generate` call's `use_kfp_spec` decides), the resolved settings, the components,
+//! the pipeline DAG, the runtime parameter values and the image's requirements.
+//!
+//! Every check lives here, and each reports a located diagnostic and carries on, so one run
+//! lists every mistake of the notebook.
+
+mod annotation;
+mod custom;
+mod docstring;
+mod kfp;
+mod options;
+mod params;
+mod read;
+mod requirements;
+mod scan;
+mod suggest;
+mod value;
+mod wiring;
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::model::{Component, ComponentSource, Pipeline, Settings};
+use crate::notebook::Notebook;
+
+pub(crate) use requirements::KFP_REQUIREMENT;
+
+/// The base image of `components/component_base` when the notebook does not choose one.
+pub(crate) const DEFAULT_BASE_IMAGE: &str = "python:3.12-slim";
+
+/// What the user asked for besides the notebook: flags and `-p` overrides.
+#[derive(Clone, Debug)]
+pub(crate) struct Inputs<'a> {
+    pub(crate) flags: &'a BTreeMap<String, String>,
+    pub(crate) pipeline_params: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    pub(crate) parameters: &'a [(String, String)],
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Analysis {
+    pub(crate) settings: Settings,
+    /// The components the pipeline uses, in notebook order.
+    pub(crate) components: Vec<Component>,
+    pub(crate) pipeline: Pipeline,
+    pub(crate) parameter_values: BTreeMap<String, serde_json::Value>,
+    pub(crate) requirements: Vec<String>,
+    pub(crate) base_image: String,
+}
+
+pub(crate) fn analyze(
+    notebook: &Notebook,
+    inputs: &Inputs<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Analysis> {
+    let overrides = parameter_overrides(inputs.parameters);
+    let scan = scan::scan(notebook, overrides, diagnostics);
+    let source_of = |span: Span| scan::text_of(notebook, span).to_owned();
+    let resolved = options::resolve(
+        &scan.options_calls,
+        inputs.flags,
+        inputs.pipeline_params,
+        diagnostics,
+    )?;
+    let settings = resolved.settings;
+
+    let (components, pipeline) = if settings.use_kfp_spec {
+        let components = kfp::components(&scan.kfp_components, &source_of, diagnostics);
+        let Some(site) = pick_one(
+            &scan.kfp_pipelines,
+            |s| s.def.name_span,
+            "`@dsl.pipeline` function",
+            diagnostics,
+        ) else {
+            diagnostics.push(missing_pipeline(true, &scan));
+            return None;
+        };
+        let pipeline = kfp::pipeline(site, &components, &scan.env, &source_of, diagnostics);
+        (components, pipeline)
+    } else {
+        let components = custom::components(&scan.custom_components, &scan.imports, diagnostics);
+        let Some(site) = pick_one(
+            &scan.make_pipelines,
+            |s| s.span,
+            "`AutoMLOps.makePipeline(...)` call",
+            diagnostics,
+        ) else {
+            diagnostics.push(missing_pipeline(false, &scan));
+            return None;
+        };
+        let pipeline = custom::pipeline(site, &components, diagnostics);
+        (components, pipeline)
+    };
+    let mut pipeline = pipeline?;
+    let parameter_values =
+        params::parameter_values(&pipeline, resolved.pipeline_params.as_ref(), diagnostics);
+    let components = keep_used(components, &mut pipeline, diagnostics);
+    let requirements = requirements::requirements(&components, diagnostics);
+    let base_image = base_image(&scan, settings.use_kfp_spec, diagnostics);
+    Some(Analysis {
+        settings,
+        components,
+        pipeline,
+        parameter_values,
+        requirements,
+        base_image,
+    })
+}
+
+/// `-p NAME=VALUE`: VALUE is a Python literal if it reads as one, else a string (as papermill).
+fn parameter_overrides(parameters: &[(String, String)]) -> HashMap<String, value::Value> {
+    parameters
+        .iter()
+        .map(|(name, text)| {
+            let literal =
+                crate::python::parse_cell(0, text)
+                    .ok()
+                    .and_then(|stmts| match stmts.as_slice() {
+                        [top] => match &top.stmt {
+                            crate::python::ast::Stmt::Expr(expr) => {
+                                let value = value::Env::default().eval(expr, &|_| String::new());
+                                value.to_json().map(|json| options::json_to_value(&json))
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    });
+            let value =
+                literal.unwrap_or_else(|| value::Value::new(value::Kind::Str(text.clone()), None));
+            (
+                name.clone(),
+                value::Value {
+                    span: None,
+                    ..value
+                },
+            )
+        })
+        .collect()
+}
+
+/// The last of several definitions, with a warning naming the ones that are ignored.
+fn pick_one<'a, T>(
+    items: &'a [T],
+    span: impl Fn(&T) -> Span,
+    what: &str,
+    diagnostics: &mut Diagnostics,
+) -> Option<&'a T> {
+    let (last, earlier) = items.split_last()?;
+    for item in earlier {
+        diagnostics.push(
+            Diagnostic::warning(
+                span(item),
+                format!("this {what} is ignored: the last one in the notebook is compiled"),
+            )
+            .with_hint(format!(
+                "the compiled one is in cell {}",
+                span(last).cell + 1
+            )),
+        );
+    }
+    Some(last)
+}
+
+fn missing_pipeline(kfp: bool, scan: &scan::Scan) -> Diagnostic {
+    let call = scan.options_calls.last().map(|c| c.span);
+    if kfp {
+        let other = if scan.make_pipelines.is_empty() {
+            ""
+        } else {
+            "; the notebook has an `AutoMLOps.makePipeline(...)` call, which `use_kfp_spec=False` compiles"
+        };
+        Diagnostic::error(call, format!("`use_kfp_spec` is true, but no `@dsl.pipeline` function was found{other}"))
+            .with_hint("define the pipeline in a `%%define_kfp_pipeline` cell with `@dsl.pipeline(name=\"...\")`")
+    } else {
+        let other = if scan.kfp_pipelines.is_empty() {
+            ""
+        } else {
+            "; the notebook has a `@dsl.pipeline` function, which `use_kfp_spec=True` compiles"
+        };
+        Diagnostic::error(call, format!("`use_kfp_spec` is false, but no `AutoMLOps.makePipeline(...)` call was found{other}"))
+            .with_hint("call `AutoMLOps.makePipeline(name=..., params=[...], pipeline=[...])`, or pass `use_kfp_spec=True`")
+    }
+}
+
+/// Drops components the pipeline does not call (with a warning) and renumbers the tasks.
+fn keep_used(
+    components: Vec<Component>,
+    pipeline: &mut Pipeline,
+    diagnostics: &mut Diagnostics,
+) -> Vec<Component> {
+    let mut new_index = vec![None; components.len()];
+    let mut kept = Vec::new();
+    for (index, component) in components.into_iter().enumerate() {
+        if pipeline.tasks.iter().any(|t| t.component == index) {
+            new_index[index] = Some(kept.len());
+            kept.push(component);
+        } else {
+            diagnostics.push(Diagnostic::warning(
+                component.defined_at,
+                format!(
+                    "component `{}` is not used by the pipeline and is left out",
+                    component.name
+                ),
+            ));
+        }
+    }
+    for task in &mut pipeline.tasks {
+        task.component = new_index[task.component].unwrap_or_default();
+    }
+    kept
+}
+
+/// The shared image's base: the components' `base_image` if they agree, else the default.
+fn base_image(scan: &scan::Scan, kfp: bool, diagnostics: &mut Diagnostics) -> String {
+    if !kfp {
+        return DEFAULT_BASE_IMAGE.to_owned();
+    }
+    let mut chosen: Option<(String, Span)> = None;
+    for site in &scan.kfp_components {
+        let Some(arg) = site.decorator_args.iter().find(|a| a.name == "base_image") else {
+            continue;
+        };
+        let Some(image) = arg.value.as_str() else {
+            diagnostics.push(read::mismatch(&arg.value, "`base_image`", "a string"));
+            continue;
+        };
+        match &chosen {
+            None => chosen = Some((image.to_owned(), arg.span)),
+            Some((first, first_span)) if first != image => diagnostics.push(
+                Diagnostic::warning(arg.span, format!("components ask for different base images; all run in one image built from `{first}`"))
+                    .with_hint(format!("`{first}` is set in cell {}", first_span.cell + 1)),
+            ),
+            Some(_) => {}
+        }
+    }
+    chosen.map_or_else(|| DEFAULT_BASE_IMAGE.to_owned(), |(image, _)| image)
+}
+
+impl Component {
+    /// Whether the generated source wraps a cell body (custom syntax).
+    pub(crate) fn is_body(&self) -> bool {
+        matches!(self.source, ComponentSource::Body { .. })
+    }
+}

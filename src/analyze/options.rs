@@ -1,0 +1,352 @@
+//! Resolves the options: the last `AutoMLOps.go(...)`/`generate(...)` call of the notebook,
+//! then command-line flags, then AutoMLOps 1.0's defaults. Also checks them, so a bad bucket
+//! name fails here rather than at `terraform apply`.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::model::Settings;
+use crate::model::settings::{NO_SCHEDULE, OPTIONS, OptionKind, option_spec};
+
+use super::scan::{Arg, OptionsCall};
+use super::suggest::did_you_mean;
+use super::value::{Kind, Value};
+
+/// An option's value after reading the notebook and the flags, with where it came from.
+#[derive(Clone, Debug)]
+pub(crate) struct Resolved {
+    pub(crate) settings: Settings,
+    /// `pipeline_params`, still as a value so entries keep their spans.
+    pub(crate) pipeline_params: Option<Value>,
+}
+
+/// Command-line flags, as raw text keyed by option name (snake case).
+pub(crate) type FlagValues = BTreeMap<String, String>;
+
+pub(crate) fn resolve(
+    calls: &[OptionsCall],
+    flags: &FlagValues,
+    flag_params: Option<&serde_json::Map<String, serde_json::Value>>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Resolved> {
+    let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
+    let mut spans: BTreeMap<&'static str, Span> = BTreeMap::new();
+    if let Some(call) = calls.last() {
+        for Arg { name, span, value } in &call.args {
+            let Some(spec) = option_spec(name) else {
+                let names = OPTIONS.iter().map(|o| o.name);
+                diagnostics.push(
+                    Diagnostic::warning(
+                        *span,
+                        format!("option `{name}` is not supported by automlops and is ignored"),
+                    )
+                    .with_optional_hint(
+                        did_you_mean(name, names).map(|s| format!("did you mean `{s}`?")),
+                    ),
+                );
+                continue;
+            };
+            spans.insert(spec.name, *span);
+            values.insert(spec.name, value.clone());
+        }
+    }
+    for (name, text) in flags {
+        let Some(spec) = option_spec(name) else {
+            continue;
+        };
+        let value = match spec.kind {
+            OptionKind::Bool => match text.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Kind::Bool(true),
+                "false" | "0" | "no" => Kind::Bool(false),
+                _ => {
+                    diagnostics.push(Diagnostic::error(
+                        None,
+                        format!(
+                            "`--{}` takes `true` or `false`, not `{text}`",
+                            spec.name.replace('_', "-")
+                        ),
+                    ));
+                    continue;
+                }
+            },
+            _ => Kind::Str(text.clone()),
+        };
+        spans.remove(spec.name);
+        values.insert(spec.name, Value::new(value, None));
+    }
+    if let Some(params) = flag_params {
+        spans.remove("pipeline_params");
+        values.insert(
+            "pipeline_params",
+            json_to_value(&serde_json::Value::Object(params.clone())),
+        );
+    }
+
+    let mut read = Reader {
+        values: &values,
+        diagnostics,
+    };
+    let project_id = read.string("project_id");
+    let Some(project_id) = project_id else {
+        if !values.contains_key("project_id") {
+            let where_ = calls.last().map(|call| call.span);
+            read.diagnostics.push(
+                Diagnostic::error(where_, "no project ID: `project_id` is required")
+                    .with_hint("pass `project_id=\"my-project\"` to `AutoMLOps.go(...)`, or `--project-id my-project`"),
+            );
+        }
+        return None;
+    };
+    let default = |name: &str| {
+        OPTIONS
+            .iter()
+            .find(|o| o.name == name)
+            .map(|o| o.default.to_owned())
+            .unwrap_or_default()
+    };
+    let mut string =
+        |read: &mut Reader<'_>, name: &str| read.string(name).unwrap_or_else(|| default(name));
+    let settings = Settings {
+        af_registry_location: string(&mut read, "af_registry_location"),
+        af_registry_name: string(&mut read, "af_registry_name"),
+        cb_trigger_location: string(&mut read, "cb_trigger_location"),
+        cb_trigger_name: string(&mut read, "cb_trigger_name"),
+        cloud_run_location: string(&mut read, "cloud_run_location"),
+        cloud_run_name: string(&mut read, "cloud_run_name"),
+        csr_branch_name: string(&mut read, "csr_branch_name"),
+        csr_name: string(&mut read, "csr_name"),
+        gs_bucket_location: string(&mut read, "gs_bucket_location"),
+        gs_bucket_name: read
+            .string("gs_bucket_name")
+            .unwrap_or_else(|| format!("{project_id}-bucket")),
+        parameter_values_path: string(&mut read, "parameter_values_path"),
+        pipeline_job_spec_path: string(&mut read, "pipeline_job_spec_path"),
+        pipeline_runner_sa: read
+            .string("pipeline_runner_sa")
+            .unwrap_or_else(|| format!("vertex-pipelines@{project_id}.iam.gserviceaccount.com")),
+        run_local: read.boolean("run_local").unwrap_or(true),
+        schedule: read.string("schedule").filter(|s| s != NO_SCHEDULE),
+        schedule_location: string(&mut read, "schedule_location"),
+        schedule_name: string(&mut read, "schedule_name"),
+        use_kfp_spec: read.boolean("use_kfp_spec").unwrap_or(false),
+        project_id,
+    };
+    let pipeline_params = values.get("pipeline_params").cloned();
+    if let Some(params) = &pipeline_params
+        && !matches!(params.kind, Kind::Dict(_))
+    {
+        read.diagnostics.push(
+            Diagnostic::error(params.span, format!("`pipeline_params` must be a dict, not {}", params.describe()))
+                .with_hint("pass a dict literal, or a variable assigned one: `pipeline_params={\"name\": value}`"),
+        );
+    }
+    check(&settings, &spans, read.diagnostics);
+    Some(Resolved {
+        settings,
+        pipeline_params,
+    })
+}
+
+struct Reader<'a> {
+    values: &'a BTreeMap<&'static str, Value>,
+    diagnostics: &'a mut Diagnostics,
+}
+
+impl Reader<'_> {
+    fn string(&mut self, name: &str) -> Option<String> {
+        let value = self.values.get(name)?;
+        match &value.kind {
+            Kind::Str(s) => Some(s.clone()),
+            // AutoMLOps 1.0's defaults for these were None: None means "derive it".
+            Kind::None if matches!(name, "gs_bucket_name" | "pipeline_runner_sa") => None,
+            _ => {
+                let diagnostic = value
+                    .unknown_error(&format!("option `{name}`"))
+                    .unwrap_or_else(|| {
+                        Diagnostic::error(
+                            value.span,
+                            format!("option `{name}` must be a string, not {}", value.describe()),
+                        )
+                    });
+                self.diagnostics.push(diagnostic);
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, name: &str) -> Option<bool> {
+        let value = self.values.get(name)?;
+        match &value.kind {
+            Kind::Bool(b) => Some(*b),
+            _ => {
+                let diagnostic = value
+                    .unknown_error(&format!("option `{name}`"))
+                    .unwrap_or_else(|| {
+                        Diagnostic::error(
+                            value.span,
+                            format!(
+                                "option `{name}` must be `True` or `False`, not {}",
+                                value.describe()
+                            ),
+                        )
+                    });
+                self.diagnostics.push(diagnostic);
+                None
+            }
+        }
+    }
+}
+
+pub(crate) fn json_to_value(json: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    let kind = match json {
+        J::Null => Kind::None,
+        J::Bool(b) => Kind::Bool(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Kind::Int(i),
+            None => Kind::Float(n.as_f64().unwrap_or_default()),
+        },
+        J::String(s) => Kind::Str(s.clone()),
+        J::Array(items) => Kind::List(items.iter().map(json_to_value).collect()),
+        J::Object(map) => Kind::Dict(
+            map.iter()
+                .map(|(k, v)| (k.clone(), None, json_to_value(v)))
+                .collect(),
+        ),
+    };
+    Value::new(kind, None)
+}
+
+/// Google's naming rules for what the options name, checked before anything is created.
+fn check(settings: &Settings, spans: &BTreeMap<&'static str, Span>, diagnostics: &mut Diagnostics) {
+    let at = |name: &str| spans.get(name).copied();
+    if !is_project_id(&settings.project_id) {
+        diagnostics.push(
+            Diagnostic::error(at("project_id"), format!("`{}` is not a valid Google Cloud project ID", settings.project_id))
+                .with_hint("project IDs have 6 to 30 characters: lowercase letters, digits and hyphens, starting with a letter"),
+        );
+    }
+    if let Err(problem) = bucket_name_problem(&settings.gs_bucket_name) {
+        diagnostics.push(
+            Diagnostic::error(
+                at("gs_bucket_name").or(at("project_id")),
+                format!("`{}` is not a valid Cloud Storage bucket name: {problem}", settings.gs_bucket_name),
+            )
+            .with_hint("set `gs_bucket_name` to 3 to 63 lowercase letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"),
+        );
+    }
+    for name in ["parameter_values_path", "pipeline_job_spec_path"] {
+        let path = if name == "parameter_values_path" {
+            &settings.parameter_values_path
+        } else {
+            &settings.pipeline_job_spec_path
+        };
+        if !is_relative_path(path) {
+            diagnostics.push(
+                Diagnostic::error(at(name), format!("option `{name}` must be a relative path inside the output directory, not `{path}`"))
+                    .with_hint("use a path such as `scripts/pipeline_spec/pipeline_job.json`, without `..` or a leading `/`"),
+            );
+        }
+    }
+    if settings.parameter_values_path == settings.pipeline_job_spec_path {
+        diagnostics.push(Diagnostic::error(
+            at("parameter_values_path"),
+            "`parameter_values_path` and `pipeline_job_spec_path` name the same file",
+        ));
+    }
+    if !settings.pipeline_runner_sa.contains('@') {
+        diagnostics.push(
+            Diagnostic::error(
+                at("pipeline_runner_sa"),
+                format!(
+                    "`{}` is not a service account email",
+                    settings.pipeline_runner_sa
+                ),
+            )
+            .with_hint("use the form `name@project-id.iam.gserviceaccount.com`"),
+        );
+    }
+    if let Some(schedule) = &settings.schedule {
+        if settings.run_local {
+            diagnostics.push(
+                Diagnostic::error(
+                    at("schedule"),
+                    "a schedule needs the CI workflow, but `run_local` is true",
+                )
+                .with_hint("pass `run_local=False` to schedule runs, or drop the schedule"),
+            );
+        }
+        if schedule.split_whitespace().count() != 5 {
+            diagnostics.push(
+                Diagnostic::error(
+                    at("schedule"),
+                    format!("`{schedule}` is not a cron schedule of five fields"),
+                )
+                .with_hint(
+                    "write minute, hour, day of month, month and day of week, e.g. `0 */12 * * *`",
+                ),
+            );
+        }
+    }
+}
+
+fn is_project_id(id: &str) -> bool {
+    // Domain-scoped projects (`example.com:my-project`) keep the rules for the part after `:`.
+    let id = id.rsplit_once(':').map_or(id, |(_, id)| id);
+    let bytes = id.as_bytes();
+    (6..=30).contains(&bytes.len())
+        && bytes[0].is_ascii_lowercase()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.last().is_some_and(|b| *b != b'-')
+}
+
+fn bucket_name_problem(name: &str) -> Result<(), &'static str> {
+    let bytes = name.as_bytes();
+    if !(3..=63).contains(&bytes.len()) && !name.contains('.') {
+        return Err("it must have 3 to 63 characters");
+    }
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err("only lowercase letters, digits, `-`, `_` and `.` are allowed");
+    }
+    let alnum = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !alnum(bytes.first()) || !alnum(bytes.last()) {
+        return Err("it must start and end with a letter or digit");
+    }
+    if name.starts_with("goog") || name.contains("google") {
+        return Err("names starting with `goog` or containing `google` are reserved");
+    }
+    Ok(())
+}
+
+fn is_relative_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.contains('\\')
+        && !path.contains(':')
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn google_naming_rules() {
+        assert!(is_project_id("my-project"));
+        assert!(!is_project_id("My_Project"));
+        assert!(!is_project_id("p"));
+        assert!(bucket_name_problem("my-project-bucket").is_ok());
+        assert!(bucket_name_problem("My-Bucket").is_err());
+        assert!(bucket_name_problem("-bucket").is_err());
+        assert!(is_relative_path("scripts/pipeline_spec/pipeline_job.json"));
+        assert!(!is_relative_path("../x.json"));
+        assert!(!is_relative_path("/tmp/x.json"));
+    }
+}

@@ -1,0 +1,78 @@
+//! Checks `pipeline_params` against the pipeline's parameters and turns it into the runtime
+//! parameter values. Values only known at run time are left out, with a warning.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::Pipeline;
+
+use super::suggest::did_you_mean;
+use super::value::{Kind, Unknown, Value};
+
+pub(crate) fn parameter_values(
+    pipeline: &Pipeline,
+    params: Option<&Value>,
+    diagnostics: &mut Diagnostics,
+) -> BTreeMap<String, serde_json::Value> {
+    let mut values = BTreeMap::new();
+    let entries = match params.map(|p| &p.kind) {
+        Some(Kind::Dict(entries)) => entries.as_slice(),
+        _ => &[],
+    };
+    for (key, key_span, value) in entries {
+        let Some(param) = pipeline.params.iter().find(|p| &p.name == key) else {
+            let hint = did_you_mean(key, pipeline.params.iter().map(|p| p.name.as_str()));
+            diagnostics.push(
+                Diagnostic::error(
+                    key_span.or(params.and_then(|p| p.span)),
+                    format!(
+                        "`pipeline_params` sets `{key}`, which pipeline `{}` does not declare",
+                        pipeline.name
+                    ),
+                )
+                .with_hint(hint.map_or_else(
+                    || "remove it, or declare it as a pipeline parameter".to_owned(),
+                    |s| format!("did you mean `{s}`?"),
+                )),
+            );
+            continue;
+        };
+        if let Some((unknown, span)) = value.first_unknown() {
+            match unknown {
+                Unknown::Dynamic { what } => diagnostics.push(
+                    Diagnostic::warning(span, format!("the value of pipeline parameter `{key}` is computed when the notebook runs (`{what}`); it is left out of the compiled values"))
+                        .with_hint(format!("give `{key}` when the pipeline runs, or use a literal to fix it at compile time")),
+                ),
+                Unknown::Undefined { name, suggestion } => diagnostics.push(
+                    Diagnostic::error(span, format!("name `{name}` is not defined in the notebook"))
+                        .with_optional_hint(suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))),
+                ),
+            }
+            continue;
+        }
+        let json = value.to_json();
+        match json {
+            Some(json) if param.ty.accepts(&json) => {
+                values.insert(key.clone(), json);
+            }
+            _ => diagnostics.push(Diagnostic::error(
+                value.span.or(*key_span),
+                format!(
+                    "pipeline parameter `{key}` is of type {}, but `pipeline_params` gives it {}",
+                    param.ty,
+                    value.describe()
+                ),
+            )),
+        }
+    }
+    for param in &pipeline.params {
+        let given = entries.iter().any(|(key, _, _)| key == &param.name);
+        if !given && param.default.is_none() {
+            diagnostics.push(
+                Diagnostic::warning(None, format!("pipeline parameter `{}` has no value: it is not in `pipeline_params` and has no default", param.name))
+                    .with_hint("add it to `pipeline_params`, or give it when the pipeline runs"),
+            );
+        }
+    }
+    values
+}

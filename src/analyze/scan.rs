@@ -1,0 +1,387 @@
+//! The first analysis pass: walks every Python cell top to bottom, evaluates module-level
+//! constants, and collects the sites the later passes read (option calls, component and
+//! pipeline definitions, `%%define_imports`).
+//!
+//! Reading in notebook order, never in execution order, is what makes compiles reproducible.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::notebook::{CellMagic, Notebook};
+use crate::python::ast::{Expr, FunctionDef, Import, Keyword, Stmt};
+use crate::python::{Facts, parse_cell};
+
+use super::value::{Env, Kind, Value};
+
+/// A keyword argument of a call, evaluated where the call is.
+#[derive(Clone, Debug)]
+pub(crate) struct Arg {
+    pub(crate) name: String,
+    pub(crate) span: Span,
+    pub(crate) value: Value,
+}
+
+/// `AutoMLOps.go(...)` or `AutoMLOps.generate(...)`.
+#[derive(Debug)]
+pub(crate) struct OptionsCall {
+    pub(crate) args: Vec<Arg>,
+    pub(crate) span: Span,
+}
+
+/// A `%%define_component` cell: its `makeComponent` call and the body after it.
+#[derive(Debug)]
+pub(crate) struct CustomComponentSite {
+    pub(crate) args: Vec<Arg>,
+    pub(crate) call_span: Span,
+    pub(crate) body: String,
+    pub(crate) facts: Facts,
+}
+
+/// `AutoMLOps.makePipeline(...)`.
+#[derive(Debug)]
+pub(crate) struct MakePipelineSite {
+    pub(crate) args: Vec<Arg>,
+    pub(crate) span: Span,
+}
+
+/// A function decorated as a Kubeflow component or pipeline.
+#[derive(Debug)]
+pub(crate) struct FunctionSite {
+    pub(crate) def: FunctionDef,
+    pub(crate) decorator_args: Vec<Arg>,
+    /// The defaults of `def.params`, evaluated where the function is defined.
+    pub(crate) defaults: Vec<Option<Value>>,
+    /// The function's source from `def` on.
+    pub(crate) source: String,
+    pub(crate) facts: Facts,
+}
+
+/// An import statement of a `%%define_imports` cell.
+#[derive(Debug)]
+pub(crate) struct ImportSite {
+    pub(crate) text: String,
+    pub(crate) bindings: Vec<String>,
+    pub(crate) facts: Facts,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    /// Module-level names as they stand at the end of the notebook.
+    pub(crate) env: Env,
+    pub(crate) options_calls: Vec<OptionsCall>,
+    pub(crate) custom_components: Vec<CustomComponentSite>,
+    pub(crate) make_pipelines: Vec<MakePipelineSite>,
+    pub(crate) kfp_components: Vec<FunctionSite>,
+    pub(crate) kfp_pipelines: Vec<FunctionSite>,
+    pub(crate) imports: Vec<ImportSite>,
+}
+
+const COMPONENT_DECORATORS: &[&str] = &[
+    "component",
+    "dsl.component",
+    "kfp.dsl.component",
+    "v2.dsl.component",
+    "kfp.v2.dsl.component",
+];
+const PIPELINE_DECORATORS: &[&str] = &[
+    "pipeline",
+    "dsl.pipeline",
+    "kfp.dsl.pipeline",
+    "v2.dsl.pipeline",
+    "kfp.v2.dsl.pipeline",
+];
+
+pub(crate) fn scan(
+    notebook: &Notebook,
+    overrides: HashMap<String, Value>,
+    diagnostics: &mut Diagnostics,
+) -> Scan {
+    let mut scan = Scan {
+        env: Env::with_overrides(overrides),
+        ..Scan::default()
+    };
+    let source = |span: Span| text_of(notebook, span).to_owned();
+    for (index, cell) in notebook.cells.iter().enumerate() {
+        if !cell.is_python() {
+            continue;
+        }
+        let stmts = match parse_cell(index, &cell.python) {
+            Ok(stmts) => stmts,
+            Err(errors) => {
+                diagnostics.extend(errors);
+                continue;
+            }
+        };
+        if cell.magic == Some(CellMagic::DefineComponent) {
+            if let Some(site) =
+                define_component(index, &cell.python, &stmts, &scan.env, &source, diagnostics)
+            {
+                scan.custom_components.push(site);
+            }
+        }
+        for (position, top) in stmts.iter().enumerate() {
+            let stmt = &top.stmt;
+            match stmt {
+                Stmt::Assign { targets, value, .. } => {
+                    let value = scan.env.eval(value, &source);
+                    for target in targets {
+                        bind_target(&mut scan.env, target, &value, &source);
+                    }
+                }
+                Stmt::AnnAssign {
+                    target,
+                    value: Some(value),
+                    ..
+                } => {
+                    let value = scan.env.eval(value, &source);
+                    bind_target(&mut scan.env, target, &value, &source);
+                }
+                Stmt::Import(import) => {
+                    for name in &import.names {
+                        let binding = name.binding(import.from.is_some()).to_owned();
+                        scan.env.bind_opaque(&binding, import.span, &binding);
+                    }
+                    if cell.magic == Some(CellMagic::DefineImports) {
+                        scan.imports.push(import_site(import, &top.facts, &source));
+                    }
+                }
+                Stmt::Expr(expr) => {
+                    let is_component_call =
+                        cell.magic == Some(CellMagic::DefineComponent) && position == 0;
+                    scan_call(expr, is_component_call, &mut scan, &source, diagnostics);
+                }
+                Stmt::FunctionDef(def) => {
+                    scan.env.bind_opaque(&def.name, def.name_span, &def.name);
+                    let component = find_decorator(def, COMPONENT_DECORATORS);
+                    let pipeline = find_decorator(def, PIPELINE_DECORATORS);
+                    if let Some(decorator) = component {
+                        scan.kfp_components.push(function_site(
+                            def, decorator, &top.facts, &scan.env, &source,
+                        ));
+                    } else if let Some(decorator) = pipeline {
+                        scan.kfp_pipelines.push(function_site(
+                            def, decorator, &top.facts, &scan.env, &source,
+                        ));
+                    } else if cell.magic == Some(CellMagic::DefineKfpPipeline) {
+                        diagnostics.push(
+                            Diagnostic::error(
+                                def.name_span,
+                                format!(
+                                    "the pipeline function `{}` needs a `@dsl.pipeline` decorator",
+                                    def.name
+                                ),
+                            )
+                            .with_hint("add `@dsl.pipeline(name=\"my-pipeline\")` above the `def`"),
+                        );
+                    } else if let Some(decorator) = def.decorators.iter().find(|d| {
+                        callee_name(d).is_some_and(|n| {
+                            n.ends_with("AutoMLOps.component") || n.ends_with("AutoMLOps.pipeline")
+                        })
+                    }) {
+                        diagnostics.push(
+                            Diagnostic::warning(decorator.span(), "the decorator syntax of AutoMLOps 1.1 and later is not supported yet; this function is ignored")
+                                .with_hint("use `@dsl.component` with `use_kfp_spec=True`, or `%%define_component` cells"),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    scan
+}
+
+/// The text of a span of the notebook's Python.
+pub(crate) fn text_of(notebook: &Notebook, span: Span) -> &str {
+    notebook
+        .cells
+        .get(span.cell)
+        .and_then(|cell| cell.python.get(span.start..span.end))
+        .unwrap_or_default()
+}
+
+fn bind_target(env: &mut Env, target: &Expr, value: &Value, source: &dyn Fn(Span) -> String) {
+    match target {
+        Expr::Name(name, _) => env.bind(name, value.clone()),
+        Expr::Tuple(names, _) | Expr::List(names, _) => match &value.kind {
+            Kind::List(items) if items.len() == names.len() => {
+                for (name, item) in names.iter().zip(items) {
+                    bind_target(env, name, item, source);
+                }
+            }
+            _ => {
+                for name in names {
+                    if let Expr::Name(name, span) = name {
+                        env.bind_opaque(name, *span, &source(value.span.unwrap_or(*span)));
+                    }
+                }
+            }
+        },
+        _ => {}
+    }
+}
+
+/// The dotted name of what a decorator or call invokes: `dsl.component` for both
+/// `@dsl.component` and `@dsl.component(...)`.
+pub(crate) fn callee_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Call { func, .. } => func.dotted_name(),
+        other => other.dotted_name(),
+    }
+}
+
+fn find_decorator<'a>(def: &'a FunctionDef, names: &[&str]) -> Option<&'a Expr> {
+    def.decorators
+        .iter()
+        .find(|d| callee_name(d).is_some_and(|n| names.contains(&n.as_str())))
+}
+
+pub(crate) fn eval_keywords(
+    keywords: &[Keyword],
+    env: &Env,
+    source: &dyn Fn(Span) -> String,
+) -> Vec<Arg> {
+    keywords
+        .iter()
+        .filter_map(|keyword| {
+            Some(Arg {
+                name: keyword.name.clone()?,
+                span: keyword.span,
+                value: env.eval(&keyword.value, source),
+            })
+        })
+        .collect()
+}
+
+fn function_site(
+    def: &FunctionDef,
+    decorator: &Expr,
+    facts: &Facts,
+    env: &Env,
+    source: &dyn Fn(Span) -> String,
+) -> FunctionSite {
+    let decorator_args = match decorator {
+        // `output_component_file` names a file of AutoMLOps 1.0's cache; it is accepted and not
+        // evaluated (it usually reads `AutoMLOps.OUTPUT_DIR`).
+        Expr::Call { keywords, .. } => eval_keywords(
+            &keywords
+                .iter()
+                .filter(|k| k.name.as_deref() != Some("output_component_file"))
+                .cloned()
+                .collect::<Vec<_>>(),
+            env,
+            source,
+        ),
+        _ => Vec::new(),
+    };
+    FunctionSite {
+        def: def.clone(),
+        decorator_args,
+        defaults: def
+            .params
+            .iter()
+            .map(|p| p.default.as_ref().map(|d| env.eval(d, source)))
+            .collect(),
+        source: source(def.def_span),
+        facts: facts.clone(),
+    }
+}
+
+fn import_site(import: &Import, facts: &Facts, source: &dyn Fn(Span) -> String) -> ImportSite {
+    ImportSite {
+        text: source(import.span),
+        bindings: import
+            .names
+            .iter()
+            .map(|n| n.binding(import.from.is_some()).to_owned())
+            .collect(),
+        facts: facts.clone(),
+    }
+}
+
+fn scan_call(
+    expr: &Expr,
+    is_component_call: bool,
+    scan: &mut Scan,
+    source: &dyn Fn(Span) -> String,
+    diagnostics: &mut Diagnostics,
+) {
+    let Expr::Call {
+        func,
+        keywords,
+        span,
+        ..
+    } = expr
+    else {
+        return;
+    };
+    let Some(name) = func.dotted_name() else {
+        return;
+    };
+    match name.as_str() {
+        "AutoMLOps.go" | "AutoMLOps.generate" => scan.options_calls.push(OptionsCall {
+            args: eval_keywords(keywords, &scan.env, source),
+            span: *span,
+        }),
+        "AutoMLOps.makePipeline" => scan.make_pipelines.push(MakePipelineSite {
+            args: eval_keywords(keywords, &scan.env, source),
+            span: *span,
+        }),
+        "AutoMLOps.makeComponent" if !is_component_call => diagnostics.push(
+            Diagnostic::error(*span, "`AutoMLOps.makeComponent(...)` must be the first statement of a `%%define_component` cell")
+                .with_hint("put `%%define_component` on the cell's first line and the call right after it"),
+        ),
+        _ => {}
+    }
+}
+
+/// A `%%define_component` cell: the first statement must be the `makeComponent` call; the rest
+/// of the cell is the component's body.
+fn define_component(
+    cell: usize,
+    text: &str,
+    stmts: &[crate::python::TopLevel],
+    env: &Env,
+    source: &dyn Fn(Span) -> String,
+    diagnostics: &mut Diagnostics,
+) -> Option<CustomComponentSite> {
+    let call = stmts.first().and_then(|top| match &top.stmt {
+        Stmt::Expr(Expr::Call {
+            func,
+            keywords,
+            span,
+            ..
+        }) if func.dotted_name().as_deref() == Some("AutoMLOps.makeComponent") => {
+            Some((keywords, *span))
+        }
+        _ => None,
+    });
+    let Some((keywords, call_span)) = call else {
+        let span = stmts
+            .first()
+            .map_or(Span::new(cell, 0, 0), |top| top.stmt.span());
+        diagnostics.push(
+            Diagnostic::error(span, "a `%%define_component` cell must open with `AutoMLOps.makeComponent(...)`")
+                .with_hint("start the cell with `AutoMLOps.makeComponent(name=\"...\", params=[...])`, then the component's code"),
+        );
+        return None;
+    };
+    let mut facts = Facts::default();
+    for top in &stmts[1..] {
+        facts
+            .used_names
+            .extend(top.facts.used_names.iter().cloned());
+        facts
+            .imported_modules
+            .extend(top.facts.imported_modules.iter().cloned());
+    }
+    let body = text.get(call_span.end..).unwrap_or_default();
+    // The rest of the call's line (a trailing comment) is not part of the body.
+    let body = body.split_once('\n').map_or("", |(_, rest)| rest);
+    Some(CustomComponentSite {
+        args: eval_keywords(keywords, env, source),
+        call_span,
+        body: body.to_owned(),
+        facts,
+    })
+}

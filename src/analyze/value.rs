@@ -1,0 +1,425 @@
+//! Static evaluation of the Python expressions a notebook uses for configuration: literals,
+//! module-level constants, f-strings, `+`, subscripts of known dicts and lists.
+//!
+//! Anything that needs Python to run (`datetime.now()`, `os.environ[...]`) evaluates to
+//! [`Kind::Unknown`], keeping where and why, so callers decide whether that is an error or a
+//! value left for run time.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Diagnostic, Span};
+use crate::python::ast::{BinOp, Expr, FStringPart};
+
+use super::suggest::did_you_mean;
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Value {
+    pub(crate) kind: Kind,
+    /// Where the value was written; `None` for values given on the command line.
+    pub(crate) span: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Kind {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    None,
+    List(Vec<Value>),
+    /// Keys are strings; each with the span of the key.
+    Dict(Vec<(String, Option<Span>, Value)>),
+    /// A builtin type object used as a value (`"type": str` in `makeComponent` params).
+    Type(&'static str),
+    Unknown(Unknown),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Unknown {
+    /// Needs Python to run; `what` is the source text.
+    Dynamic { what: String },
+    /// A name defined nowhere in the notebook.
+    Undefined {
+        name: String,
+        suggestion: Option<String>,
+    },
+}
+
+impl Value {
+    pub(crate) fn new(kind: Kind, span: Option<Span>) -> Self {
+        Self { kind, span }
+    }
+
+    /// The first unknown part of the value, with where it is.
+    pub(crate) fn first_unknown(&self) -> Option<(&Unknown, Option<Span>)> {
+        match &self.kind {
+            Kind::Unknown(unknown) => Some((unknown, self.span)),
+            Kind::List(items) => items.iter().find_map(Value::first_unknown),
+            Kind::Dict(entries) => entries.iter().find_map(|(_, _, v)| v.first_unknown()),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON, if it is fully known and JSON can hold it.
+    pub(crate) fn to_json(&self) -> Option<serde_json::Value> {
+        use serde_json::Value as J;
+        Some(match &self.kind {
+            Kind::Str(s) => J::String(s.clone()),
+            Kind::Int(i) => J::from(*i),
+            Kind::Float(f) => J::from(serde_json::Number::from_f64(*f)?),
+            Kind::Bool(b) => J::Bool(*b),
+            Kind::None => J::Null,
+            Kind::List(items) => J::Array(items.iter().map(Value::to_json).collect::<Option<_>>()?),
+            Kind::Dict(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, _, v)| Some((k.clone(), v.to_json()?)))
+                    .collect::<Option<_>>()?,
+            ),
+            Kind::Type(_) | Kind::Unknown(_) => return None,
+        })
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A short description for messages: "a string", "an integer".
+    pub(crate) fn describe(&self) -> &'static str {
+        match &self.kind {
+            Kind::Str(_) => "a string",
+            Kind::Int(_) => "an integer",
+            Kind::Float(_) => "a float",
+            Kind::Bool(_) => "a boolean",
+            Kind::None => "`None`",
+            Kind::List(_) => "a list",
+            Kind::Dict(_) => "a dict",
+            Kind::Type(_) => "a type",
+            Kind::Unknown(_) => "a value only known at run time",
+        }
+    }
+
+    /// The diagnostic for a value that had to be known statically and is not.
+    pub(crate) fn unknown_error(&self, context: &str) -> Option<Diagnostic> {
+        let (unknown, span) = self.first_unknown()?;
+        Some(match unknown {
+            Unknown::Dynamic { what } => Diagnostic::error(
+                span,
+                format!("{context} must be known without running the notebook, but `{what}` is computed at run time"),
+            )
+            .with_hint("use a literal, or a module-level constant assigned a literal"),
+            Unknown::Undefined { name, suggestion } => {
+                Diagnostic::error(span, format!("name `{name}` is not defined in the notebook"))
+                    .with_optional_hint(suggestion.as_ref().map(|s| format!("did you mean `{s}`?")))
+            }
+        })
+    }
+}
+
+/// Module-level names and what they evaluate to, in notebook order.
+#[derive(Debug, Default)]
+pub(crate) struct Env {
+    names: HashMap<String, Value>,
+    /// `-p NAME=VALUE`: these win over every assignment in the notebook, as papermill's injected
+    /// parameters do.
+    overrides: HashMap<String, Value>,
+}
+
+impl Env {
+    pub(crate) fn with_overrides(overrides: HashMap<String, Value>) -> Self {
+        Self {
+            names: overrides.clone(),
+            overrides,
+        }
+    }
+
+    /// Records a module-level binding.
+    pub(crate) fn bind(&mut self, name: &str, value: Value) {
+        let value = self.overrides.get(name).cloned().unwrap_or(value);
+        self.names.insert(name.to_owned(), value);
+    }
+
+    /// Records a name bound by something that is not a value (an import, a function).
+    pub(crate) fn bind_opaque(&mut self, name: &str, span: Span, what: &str) {
+        self.bind(
+            name,
+            Value::new(
+                Kind::Unknown(Unknown::Dynamic {
+                    what: what.to_owned(),
+                }),
+                Some(span),
+            ),
+        );
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+        self.names.get(name)
+    }
+
+    /// A did-you-mean for an undefined name, among the names defined so far.
+    pub(crate) fn suggest(&self, name: &str) -> Option<String> {
+        did_you_mean(name, self.names.keys().map(String::as_str))
+    }
+
+    /// Evaluates `expr`; `source` maps a span to its text, for messages about unknown values.
+    pub(crate) fn eval(&self, expr: &Expr, source: &dyn Fn(Span) -> String) -> Value {
+        let span = Some(expr.span());
+        let dynamic = || {
+            Value::new(
+                Kind::Unknown(Unknown::Dynamic {
+                    what: shorten(&source(expr.span())),
+                }),
+                span,
+            )
+        };
+        let kind = match expr {
+            Expr::Str(s, _) => Kind::Str(s.clone()),
+            Expr::Int(i, _) => Kind::Int(*i),
+            Expr::Float(f, _) => Kind::Float(*f),
+            Expr::Bool(b, _) => Kind::Bool(*b),
+            Expr::None(_) => Kind::None,
+            Expr::Name(name, _) => {
+                if let Some(value) = self.names.get(name) {
+                    return value.clone();
+                }
+                match name.as_str() {
+                    "str" => Kind::Type("str"),
+                    "int" => Kind::Type("int"),
+                    "float" => Kind::Type("float"),
+                    "bool" => Kind::Type("bool"),
+                    "list" => Kind::Type("list"),
+                    "dict" => Kind::Type("dict"),
+                    _ => Kind::Unknown(Unknown::Undefined {
+                        name: name.clone(),
+                        suggestion: self.suggest(name),
+                    }),
+                }
+            }
+            Expr::List(items, _) | Expr::Tuple(items, _) => {
+                Kind::List(items.iter().map(|item| self.eval(item, source)).collect())
+            }
+            Expr::Dict(items, _) => {
+                let mut entries = Vec::with_capacity(items.len());
+                for (key, value) in items {
+                    let Some(key) = key else { return dynamic() };
+                    let key_value = self.eval(key, source);
+                    let Kind::Str(name) = key_value.kind else {
+                        return Value::new(
+                            Kind::Unknown(Unknown::Dynamic {
+                                what: format!(
+                                    "{} (dict keys must be strings)",
+                                    shorten(&source(key.span()))
+                                ),
+                            }),
+                            Some(key.span()),
+                        );
+                    };
+                    entries.push((name, Some(key.span()), self.eval(value, source)));
+                }
+                Kind::Dict(entries)
+            }
+            Expr::FString(parts, _) => {
+                let mut text = String::new();
+                for part in parts {
+                    match part {
+                        FStringPart::Literal(literal) => text.push_str(literal),
+                        FStringPart::Expr { expr: inner, plain } => {
+                            let value = self.eval(inner, source);
+                            if !plain {
+                                return dynamic();
+                            }
+                            match python_str(&value) {
+                                Some(s) => text.push_str(&s),
+                                None if matches!(value.kind, Kind::Unknown(_)) => return value,
+                                None => return dynamic(),
+                            }
+                        }
+                    }
+                }
+                Kind::Str(text)
+            }
+            Expr::BinOp {
+                left, op, right, ..
+            } => {
+                let (l, r) = (self.eval(left, source), self.eval(right, source));
+                for side in [&l, &r] {
+                    if matches!(side.kind, Kind::Unknown(_)) {
+                        return side.clone();
+                    }
+                }
+                match (op, &l.kind, &r.kind) {
+                    (BinOp::Add, Kind::Str(a), Kind::Str(b)) => Kind::Str(format!("{a}{b}")),
+                    (BinOp::Add, Kind::List(a), Kind::List(b)) => {
+                        Kind::List(a.iter().chain(b).cloned().collect())
+                    }
+                    (BinOp::Add, Kind::Int(a), Kind::Int(b)) => {
+                        a.checked_add(*b).map_or_else(|| dynamic().kind, Kind::Int)
+                    }
+                    (BinOp::Sub, Kind::Int(a), Kind::Int(b)) => {
+                        a.checked_sub(*b).map_or_else(|| dynamic().kind, Kind::Int)
+                    }
+                    (BinOp::Mult, Kind::Int(a), Kind::Int(b)) => {
+                        a.checked_mul(*b).map_or_else(|| dynamic().kind, Kind::Int)
+                    }
+                    _ => return dynamic(),
+                }
+            }
+            Expr::Neg(inner, _) => match self.eval(inner, source).kind {
+                Kind::Int(i) => i.checked_neg().map_or_else(|| dynamic().kind, Kind::Int),
+                Kind::Float(f) => Kind::Float(-f),
+                unknown @ Kind::Unknown(_) => unknown,
+                _ => return dynamic(),
+            },
+            Expr::Subscript { value, index, .. } => {
+                let container = self.eval(value, source);
+                let key = self.eval(index, source);
+                match (&container.kind, &key.kind) {
+                    (Kind::Dict(entries), Kind::Str(k)) => {
+                        match entries.iter().find(|(name, _, _)| name == k) {
+                            Some((_, _, v)) => return v.clone(),
+                            None => return dynamic(),
+                        }
+                    }
+                    (Kind::List(items), Kind::Int(i)) => {
+                        let index = if *i < 0 {
+                            items.len().checked_sub(i.unsigned_abs() as usize)
+                        } else {
+                            usize::try_from(*i).ok()
+                        };
+                        match index.and_then(|i| items.get(i)) {
+                            Some(v) => return v.clone(),
+                            None => return dynamic(),
+                        }
+                    }
+                    (Kind::Unknown(Unknown::Undefined { .. }), _) => return container,
+                    _ => return dynamic(),
+                }
+            }
+            Expr::Attribute { .. } | Expr::Call { .. } | Expr::Other { .. } => return dynamic(),
+        };
+        Value::new(kind, span)
+    }
+}
+
+/// Python's `str()` of a scalar, as an f-string interpolates it.
+fn python_str(value: &Value) -> Option<String> {
+    Some(match &value.kind {
+        Kind::Str(s) => s.clone(),
+        Kind::Int(i) => i.to_string(),
+        Kind::Float(f) => python_float_repr(*f),
+        Kind::Bool(true) => "True".to_owned(),
+        Kind::Bool(false) => "False".to_owned(),
+        Kind::None => "None".to_owned(),
+        _ => return None,
+    })
+}
+
+/// `repr(float)` for the values notebooks use: `1.0`, `0.1`, `1e-05`.
+fn python_float_repr(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
+        format!("{f:.1}")
+    } else if f.is_finite() && f.abs() >= 1e-4 && f.abs() < 1e16 {
+        format!("{f}")
+    } else if f.is_nan() {
+        "nan".to_owned()
+    } else if f.is_infinite() {
+        if f > 0.0 { "inf" } else { "-inf" }.to_owned()
+    } else {
+        let s = format!("{f:e}");
+        match s.split_once('e') {
+            Some((mantissa, exp)) => {
+                let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+                format!("{mantissa}e{sign}{digits:0>2}")
+            }
+            None => s,
+        }
+    }
+}
+
+/// Keeps messages readable when the offending expression is long.
+fn shorten(text: &str) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 60 {
+        let cut: String = one_line.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        one_line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::python::ast::Stmt;
+    use crate::python::parse_cell;
+
+    fn eval_in(setup: &str, expr: &str) -> Value {
+        let mut env = Env::default();
+        let text = format!("{setup}\n__value__ = {expr}\n");
+        let stmts = parse_cell(0, &text).unwrap();
+        let source = |span: Span| text[span.start..span.end].to_owned();
+        let mut last = None;
+        for top in &stmts {
+            if let Stmt::Assign { targets, value, .. } = &top.stmt {
+                let v = env.eval(value, &source);
+                if let Some(Expr::Name(name, _)) = targets.first() {
+                    env.bind(name, v.clone());
+                }
+                last = Some(v);
+            }
+        }
+        last.unwrap()
+    }
+
+    #[test]
+    fn f_strings_use_module_constants() {
+        let v = eval_in(
+            "PROJECT_ID = 'p1'\nN = 3",
+            "f'gs://{PROJECT_ID}-bucket/{N}/{1.5}'",
+        );
+        assert_eq!(v.as_str(), Some("gs://p1-bucket/3/1.5"));
+    }
+
+    #[test]
+    fn calls_are_unknown_with_their_source() {
+        let v = eval_in("import datetime", "{'a': 1, 'b': datetime.datetime.now()}");
+        let (unknown, _) = v.first_unknown().unwrap();
+        assert_eq!(
+            unknown,
+            &Unknown::Dynamic {
+                what: "datetime.datetime.now()".into()
+            }
+        );
+        assert_eq!(v.to_json(), None);
+    }
+
+    #[test]
+    fn undefined_names_suggest_defined_ones() {
+        let v = eval_in("PROJECT_ID = 'p'", "PROJET_ID");
+        assert!(matches!(
+            v.kind,
+            Kind::Unknown(Unknown::Undefined { ref suggestion, .. }) if suggestion.as_deref() == Some("PROJECT_ID")
+        ));
+    }
+
+    #[test]
+    fn python_floats_print_like_python() {
+        assert_eq!(python_float_repr(1.0), "1.0");
+        assert_eq!(python_float_repr(0.25), "0.25");
+        assert_eq!(python_float_repr(1e-5), "1e-05");
+    }
+
+    #[test]
+    fn subscripts_and_concatenation_of_known_values() {
+        let v = eval_in(
+            "CFG = {'region': 'eu'}\nL = [1, 2]",
+            "CFG['region'] + '-' + str(L[-1])",
+        );
+        assert!(matches!(v.kind, Kind::Unknown(_)), "str() is a call");
+        let v = eval_in("CFG = {'region': 'eu'}", "CFG['region'] + '-west1'");
+        assert_eq!(v.as_str(), Some("eu-west1"));
+    }
+}

@@ -1,0 +1,188 @@
+//! Builds the pipeline's DAG task by task, with the checks both syntaxes share: every argument
+//! names an input, its type fits, no required input is left out. Task names are made unique
+//! the way KFP does it (`train-model`, `train-model-2`).
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::model::{Argument, Component, IoType, PipelineParam, Task};
+
+use super::suggest::did_you_mean;
+
+/// One argument as written, with where.
+pub(crate) struct WrittenArgument {
+    pub(crate) input: String,
+    pub(crate) input_span: Span,
+    pub(crate) value: Argument,
+    pub(crate) value_span: Span,
+}
+
+pub(crate) struct Wiring<'a> {
+    pub(crate) components: &'a [Component],
+    pub(crate) params: &'a [PipelineParam],
+    pub(crate) tasks: Vec<Task>,
+    name_counts: HashMap<String, usize>,
+}
+
+impl<'a> Wiring<'a> {
+    pub(crate) fn new(components: &'a [Component], params: &'a [PipelineParam]) -> Self {
+        Self {
+            components,
+            params,
+            tasks: Vec::new(),
+            name_counts: HashMap::new(),
+        }
+    }
+
+    /// The type an argument carries.
+    fn argument_type(&self, argument: &Argument) -> Option<IoType> {
+        match argument {
+            Argument::PipelineParam(name) => self
+                .params
+                .iter()
+                .find(|p| &p.name == name)
+                .map(|p| IoType::Parameter(p.ty)),
+            Argument::Constant(_) => None,
+            Argument::TaskOutput { task, output } => {
+                let component = &self.components[self.tasks[*task].component];
+                component.output(output).map(|o| o.ty)
+            }
+        }
+    }
+
+    fn describe(&self, argument: &Argument) -> String {
+        match argument {
+            Argument::PipelineParam(name) => format!("pipeline parameter `{name}`"),
+            Argument::Constant(value) => format!("the constant `{value}`"),
+            Argument::TaskOutput { task, output } => {
+                format!("output `{output}` of task `{}`", self.tasks[*task].variable)
+            }
+        }
+    }
+
+    /// Adds a call of `component`. Reports every problem with the arguments and still adds the
+    /// task (with the good arguments), so later tasks that use it are checked too.
+    pub(crate) fn add_task(
+        &mut self,
+        component: usize,
+        variable: String,
+        written: Vec<WrittenArgument>,
+        after: Vec<usize>,
+        call_span: Span,
+        diagnostics: &mut Diagnostics,
+    ) -> usize {
+        let spec = &self.components[component];
+        let mut arguments: Vec<(String, Argument)> = Vec::new();
+        for arg in written {
+            let Some(input) = spec.input(&arg.input) else {
+                let names = spec.inputs.iter().map(|i| i.name.as_str());
+                let hint = did_you_mean(&arg.input, names).map_or_else(
+                    || {
+                        format!(
+                            "its inputs are {}",
+                            list_names(spec.inputs.iter().map(|i| i.name.as_str()))
+                        )
+                    },
+                    |s| format!("did you mean `{s}`?"),
+                );
+                diagnostics.push(
+                    Diagnostic::error(
+                        arg.input_span,
+                        format!("component `{}` has no input `{}`", spec.name, arg.input),
+                    )
+                    .with_hint(hint),
+                );
+                continue;
+            };
+            if arguments.iter().any(|(name, _)| name == &arg.input) {
+                diagnostics.push(Diagnostic::error(
+                    arg.input_span,
+                    format!(
+                        "input `{}` of component `{}` is given twice",
+                        arg.input, spec.name
+                    ),
+                ));
+                continue;
+            }
+            let fits = match (&arg.value, self.argument_type(&arg.value), input.ty) {
+                (Argument::Constant(value), _, IoType::Parameter(ty)) => ty.accepts(value),
+                (Argument::Constant(_), _, IoType::Artifact(_)) => false,
+                (_, Some(IoType::Parameter(have)), IoType::Parameter(want)) => have == want,
+                (_, Some(IoType::Artifact(have)), IoType::Artifact(want)) => have.compatible(want),
+                (_, Some(_), _) => false,
+                (_, None, _) => true,
+            };
+            if !fits {
+                let have = self
+                    .argument_type(&arg.value)
+                    .map_or_else(|| "a constant".to_owned(), |t| format!("a {t}"));
+                let mut diagnostic = Diagnostic::error(
+                    arg.value_span,
+                    format!(
+                        "input `{}` of component `{}` is a {}, but {} is {have}",
+                        arg.input,
+                        spec.name,
+                        input.ty,
+                        self.describe(&arg.value)
+                    ),
+                );
+                if let (IoType::Artifact(_), Some(IoType::Parameter(_)) | None) =
+                    (input.ty, self.argument_type(&arg.value))
+                {
+                    diagnostic = diagnostic
+                        .with_hint("artifacts come from other tasks: pass `task.outputs[\"name\"]` of a task that outputs one");
+                }
+                diagnostics.push(diagnostic);
+                continue;
+            }
+            arguments.push((arg.input, arg.value));
+        }
+        let missing: Vec<&str> = spec
+            .inputs
+            .iter()
+            .filter(|input| {
+                !input.optional && !arguments.iter().any(|(name, _)| name == &input.name)
+            })
+            .map(|input| input.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let plural = if missing.len() == 1 { "" } else { "s" };
+            diagnostics.push(Diagnostic::error(
+                call_span,
+                format!(
+                    "component `{}` is missing the argument{plural} {}",
+                    spec.name,
+                    list_names(missing.iter().copied())
+                ),
+            ));
+        }
+        // Inputs in declaration order, as the generated code lists them.
+        arguments.sort_by_key(|(name, _)| spec.inputs.iter().position(|i| &i.name == name));
+        let base = spec.name.kfp();
+        let count = self.name_counts.entry(base.clone()).or_insert(0);
+        *count += 1;
+        let name = if *count == 1 {
+            base
+        } else {
+            format!("{base}-{count}")
+        };
+        self.tasks.push(Task {
+            name,
+            component,
+            variable,
+            arguments,
+            after,
+        });
+        self.tasks.len() - 1
+    }
+}
+
+/// "`a`, `b` and `c`".
+pub(crate) fn list_names<'s>(names: impl IntoIterator<Item = &'s str>) -> String {
+    let names: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
+    match names.as_slice() {
+        [] => "none".to_owned(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}

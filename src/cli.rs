@@ -1,0 +1,199 @@
+//! The command line: parse arguments, call the library, print diagnostics, map the outcome to
+//! an exit status. Nothing here knows how compiling works.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+
+use crate::compile::{CompileError, Options, compile};
+use crate::emit::write::write;
+use crate::model::settings::{OPTIONS, OptionKind};
+use crate::notebook::Notebook;
+use crate::render::render;
+
+#[derive(Parser)]
+#[command(
+    name = "automlops",
+    version,
+    about = "Compile a Jupyter notebook into a Vertex AI MLOps codebase, without running it"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile NOTEBOOK into a pipeline, its components and the files that build and run them.
+    #[command(
+        after_help = "Options are read from the notebook's last `AutoMLOps.go(...)` or `AutoMLOps.generate(...)` call; \
+a flag overrides the notebook, and AutoMLOps 1.0's defaults fill the rest.\n\
+Exit status: 0 compiled, 1 the notebook has errors (nothing is written), 2 bad usage or I/O failure."
+    )]
+    Compile(CompileArgs),
+}
+
+#[derive(Args)]
+struct CompileArgs {
+    /// The notebook (.ipynb, nbformat 4).
+    notebook: PathBuf,
+    /// Output directory [default: AutoMLOps/ beside the notebook].
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Override a module-level constant of the notebook before evaluation, as papermill does;
+    /// VALUE is read as a Python literal when it is one, else as a string. Repeatable.
+    #[arg(short = 'p', long = "parameter", value_name = "NAME=VALUE", value_parser = parse_parameter)]
+    parameters: Vec<(String, String)>,
+    #[command(flatten)]
+    options: OptionFlags,
+}
+
+fn parse_parameter(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got `{text}`"))?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("`{name}` is not a Python name"));
+    }
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+/// One flag per option of `AutoMLOps.go(...)`, built from the options table.
+struct OptionFlags {
+    values: BTreeMap<String, String>,
+}
+
+impl FromArgMatches for OptionFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut values = BTreeMap::new();
+        for spec in OPTIONS {
+            if let Some(value) = matches.get_one::<String>(spec.name) {
+                values.insert(spec.name.to_owned(), value.clone());
+            }
+        }
+        Ok(Self { values })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for OptionFlags {
+    fn augment_args(mut cmd: clap::Command) -> clap::Command {
+        for spec in OPTIONS {
+            let mut arg = Arg::new(spec.name)
+                .long(spec.name.replace('_', "-"))
+                .help_heading("Options of AutoMLOps.go(...)");
+            arg = match spec.kind {
+                OptionKind::Str => arg.value_name("VALUE"),
+                OptionKind::Bool => arg.value_name("BOOL").value_parser(["true", "false"]),
+                OptionKind::Params => arg.value_name("FILE.json"),
+            };
+            let help = if spec.default.is_empty() {
+                spec.help.to_owned()
+            } else {
+                format!("{} [default: {}]", spec.help, spec.default)
+            };
+            arg = arg.help(help);
+            if let Some(alias) = spec.alias {
+                arg = arg.alias(alias.replace('_', "-"));
+            }
+            cmd = cmd.arg(arg);
+        }
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// Runs the command line; the exit status follows `compile --help`.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Compile(args) => match compile_command(&args) {
+            Ok(status) => status,
+            Err(error) => {
+                let _ = writeln!(std::io::stderr(), "error: {error:#}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
+    let notebook = Notebook::read(&args.notebook)?;
+    let mut options = Options {
+        flags: args.options.values.clone(),
+        pipeline_params: None,
+        parameters: args.parameters.clone(),
+    };
+    if let Some(path) = options.flags.remove("pipeline_params") {
+        options.pipeline_params = Some(read_params(Path::new(&path))?);
+    }
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut stderr = std::io::stderr().lock();
+    match compile(&notebook, &options) {
+        Ok(compiled) => {
+            for warning in &compiled.warnings {
+                write!(stderr, "{}", render(&notebook, warning, color))?;
+            }
+            let out_dir = args.output.clone().unwrap_or_else(|| {
+                args.notebook
+                    .parent()
+                    .unwrap_or_else(|| Path::new(""))
+                    .join("AutoMLOps")
+            });
+            write(&compiled.artifacts, &out_dir)?;
+            writeln!(
+                stderr,
+                "compiled {} into {} ({} files, {} warning{})",
+                args.notebook.display(),
+                out_dir.display(),
+                compiled.artifacts.files.len(),
+                compiled.warnings.len(),
+                if compiled.warnings.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CompileError::Notebook(diagnostics)) => {
+            for diagnostic in &diagnostics {
+                write!(stderr, "{}", render(&notebook, diagnostic, color))?;
+            }
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            writeln!(
+                stderr,
+                "error: {} has {errors} error{}; nothing was written",
+                args.notebook.display(),
+                if errors == 1 { "" } else { "s" }
+            )?;
+            Ok(ExitCode::from(1))
+        }
+        Err(CompileError::Emit(error)) => Err(error.into()),
+    }
+}
+
+fn read_params(path: &Path) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not valid JSON", path.display()))?;
+    match value {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => bail!(
+            "`{}` must hold a JSON object of parameter values",
+            path.display()
+        ),
+    }
+}

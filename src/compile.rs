@@ -1,0 +1,70 @@
+//! The one place the phases are chained: notebook, Python, analysis, model, emitters. Pure:
+//! no I/O, so tests call it in-process.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::analyze::{Inputs, analyze};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::emit::{Artifacts, EmitError, emit};
+use crate::notebook::Notebook;
+
+/// Everything besides the notebook that shapes the output.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Option flags by option name (`af_registry_name`), as given on the command line.
+    pub flags: BTreeMap<String, String>,
+    /// `--pipeline-params FILE.json`, already read.
+    pub pipeline_params: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `-p NAME=VALUE` overrides of notebook constants, in order.
+    pub parameters: Vec<(String, String)>,
+}
+
+/// A successful compile: the output tree and the warnings to show.
+#[derive(Debug)]
+pub struct Compiled {
+    pub artifacts: Artifacts,
+    pub warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// The notebook has mistakes; the list holds every error and warning, in notebook order.
+    #[error("the notebook has errors")]
+    Notebook(Vec<Diagnostic>),
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+}
+
+pub fn compile(notebook: &Notebook, options: &Options) -> Result<Compiled, CompileError> {
+    let mut diagnostics = Diagnostics::default();
+    let inputs = Inputs {
+        flags: &options.flags,
+        pipeline_params: options.pipeline_params.as_ref(),
+        parameters: &options.parameters,
+    };
+    let analysis = analyze(notebook, &inputs, &mut diagnostics);
+    match analysis {
+        Some(analysis) if !diagnostics.has_errors() => {
+            // Only the file name goes into generated headers: no absolute paths in output.
+            let name = Path::new(&notebook.name).file_name().map_or_else(
+                || notebook.name.clone(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let artifacts = emit(&analysis, &name)?;
+            Ok(Compiled {
+                artifacts,
+                warnings: diagnostics.into_sorted(),
+            })
+        }
+        _ => {
+            if !diagnostics.has_errors() {
+                diagnostics.push(Diagnostic::error(
+                    None,
+                    "the notebook could not be compiled",
+                ));
+            }
+            Err(CompileError::Notebook(diagnostics.into_sorted()))
+        }
+    }
+}

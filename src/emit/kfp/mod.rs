@@ -1,0 +1,371 @@
+//! The KFP emitter: the pipeline's IR inside a Vertex AI PipelineJob template, and one IR file
+//! per component (`components/<name>/component.yaml`), which kfp loads with
+//! `load_component_from_file`.
+
+mod ir;
+
+use std::collections::BTreeMap;
+
+use crate::analyze::Analysis;
+use crate::model::{Argument, Component, IoType, Task};
+
+use ir::{
+    ArtifactInput, ArtifactSelector, ArtifactSpec, ArtifactTypeSchema, CachingOptions,
+    ComponentSpec, Container, Dag, DagOutputArtifact, DagOutputParameter, DagOutputs,
+    DeploymentSpec, Executor, NameRef, ParameterInput, ParameterSelector, ParameterSpec,
+    PipelineInfo, PipelineJob, PipelineSpec, RuntimeConfig, RuntimeValue, TaskInputs,
+    TaskOutputArtifact, TaskOutputParameter, TaskSpec, as_proto_value,
+};
+
+/// The command every component runs in the shared image.
+pub(crate) fn container(component: &Component, image: &str) -> Container {
+    let name = component.name.as_str();
+    Container {
+        args: vec![
+            "--executor_input".to_owned(),
+            "{{$}}".to_owned(),
+            "--function_to_execute".to_owned(),
+            name.to_owned(),
+        ],
+        command: vec![
+            "python3".to_owned(),
+            format!("/pipelines/component/src/{name}.py"),
+        ],
+        image: image.to_owned(),
+    }
+}
+
+/// The component's interface. `with_descriptions` is for the component file; kfp drops
+/// descriptions when it compiles a pipeline that uses the component.
+fn component_spec(
+    component: &Component,
+    executor_label: String,
+    with_descriptions: bool,
+) -> ComponentSpec {
+    let mut spec = ComponentSpec {
+        executor_label: Some(executor_label),
+        ..ComponentSpec::default()
+    };
+    for input in &component.inputs {
+        let description = input.description.clone().filter(|_| with_descriptions);
+        match input.ty {
+            IoType::Parameter(ty) => {
+                spec.input_definitions.parameters.insert(
+                    input.name.clone(),
+                    ParameterSpec {
+                        default_value: input.default.as_ref().map(as_proto_value),
+                        description,
+                        is_optional: input.optional,
+                        parameter_type: ty.ir_name(),
+                    },
+                );
+            }
+            IoType::Artifact(ty) => {
+                spec.input_definitions.artifacts.insert(
+                    input.name.clone(),
+                    ArtifactSpec {
+                        artifact_type: artifact_type(ty),
+                        description,
+                        is_optional: input.optional,
+                    },
+                );
+            }
+        }
+    }
+    for output in &component.outputs {
+        match output.ty {
+            IoType::Parameter(ty) => {
+                spec.output_definitions.parameters.insert(
+                    output.name.clone(),
+                    ParameterSpec {
+                        default_value: None,
+                        description: None,
+                        is_optional: false,
+                        parameter_type: ty.ir_name(),
+                    },
+                );
+            }
+            IoType::Artifact(ty) => {
+                spec.output_definitions.artifacts.insert(
+                    output.name.clone(),
+                    ArtifactSpec {
+                        artifact_type: artifact_type(ty),
+                        description: None,
+                        is_optional: false,
+                    },
+                );
+            }
+        }
+    }
+    spec
+}
+
+fn artifact_type(ty: crate::model::ArtifactType) -> ArtifactTypeSchema {
+    ArtifactTypeSchema {
+        schema_title: ty.schema_title(),
+        schema_version: "0.0.1",
+    }
+}
+
+fn task_spec(
+    name: &str,
+    component_key: &str,
+    inputs: TaskInputs,
+    dependent_tasks: Vec<String>,
+) -> TaskSpec {
+    TaskSpec {
+        caching_options: CachingOptions { enable_cache: true },
+        component_ref: NameRef {
+            name: component_key.to_owned(),
+        },
+        dependent_tasks,
+        inputs,
+        task_info: NameRef {
+            name: name.to_owned(),
+        },
+    }
+}
+
+/// The pipeline as a Vertex AI PipelineJob template.
+pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Error> {
+    let image = analysis.settings.component_image();
+    let pipeline = &analysis.pipeline;
+    let mut components = BTreeMap::new();
+    let mut executors = BTreeMap::new();
+    let mut tasks = BTreeMap::new();
+    for task in &pipeline.tasks {
+        let component = &analysis.components[task.component];
+        // kfp gives every task its own component and executor entry, named after the task.
+        let component_key = format!("comp-{}", task.name);
+        let executor_key = format!("exec-{}", task.name);
+        components.insert(
+            component_key.clone(),
+            component_spec(component, executor_key.clone(), false),
+        );
+        executors.insert(
+            executor_key,
+            Executor {
+                container: container(component, &image),
+            },
+        );
+        tasks.insert(
+            task.name.clone(),
+            task_spec(
+                &task.name,
+                &component_key,
+                task_inputs(task, analysis),
+                dependent_tasks(task, &pipeline.tasks),
+            ),
+        );
+    }
+    let mut root = ComponentSpec {
+        dag: Some(Dag {
+            outputs: DagOutputs::default(),
+            tasks,
+        }),
+        ..ComponentSpec::default()
+    };
+    for param in &pipeline.params {
+        root.input_definitions.parameters.insert(
+            param.name.clone(),
+            ParameterSpec {
+                default_value: param.default.as_ref().map(as_proto_value),
+                description: None,
+                is_optional: param.default.is_some(),
+                parameter_type: param.ty.ir_name(),
+            },
+        );
+    }
+    let job = PipelineJob {
+        display_name: pipeline.name.clone(),
+        pipeline_spec: PipelineSpec {
+            components,
+            deployment_spec: DeploymentSpec { executors },
+            pipeline_info: PipelineInfo {
+                description: pipeline.description.clone(),
+                name: pipeline.name.clone(),
+            },
+            root,
+            schema_version: ir::SCHEMA_VERSION,
+            sdk_version: ir::SDK_VERSION,
+        },
+        runtime_config: RuntimeConfig {
+            gcs_output_directory: analysis.settings.pipeline_root(),
+            parameter_values: analysis.parameter_values.clone(),
+        },
+    };
+    to_json(&job)
+}
+
+fn task_inputs(task: &Task, analysis: &Analysis) -> TaskInputs {
+    let component = &analysis.components[task.component];
+    let mut inputs = TaskInputs::default();
+    for (name, argument) in &task.arguments {
+        let is_artifact = matches!(
+            component.input(name).map(|i| i.ty),
+            Some(IoType::Artifact(_))
+        );
+        match argument {
+            Argument::PipelineParam(param) => {
+                inputs.parameters.insert(
+                    name.clone(),
+                    ParameterInput {
+                        component_input_parameter: Some(param.clone()),
+                        ..ParameterInput::default()
+                    },
+                );
+            }
+            Argument::Constant(value) => {
+                inputs.parameters.insert(
+                    name.clone(),
+                    ParameterInput {
+                        runtime_value: Some(RuntimeValue {
+                            constant: as_proto_value(value),
+                        }),
+                        ..ParameterInput::default()
+                    },
+                );
+            }
+            Argument::TaskOutput {
+                task: producer,
+                output,
+            } => {
+                let producer_task = analysis.pipeline.tasks[*producer].name.clone();
+                if is_artifact {
+                    inputs.artifacts.insert(
+                        name.clone(),
+                        ArtifactInput {
+                            task_output_artifact: Some(TaskOutputArtifact {
+                                output_artifact_key: output.clone(),
+                                producer_task,
+                            }),
+                            ..ArtifactInput::default()
+                        },
+                    );
+                } else {
+                    inputs.parameters.insert(
+                        name.clone(),
+                        ParameterInput {
+                            task_output_parameter: Some(TaskOutputParameter {
+                                output_parameter_key: output.clone(),
+                                producer_task,
+                            }),
+                            ..ParameterInput::default()
+                        },
+                    );
+                }
+            }
+        }
+    }
+    inputs
+}
+
+fn dependent_tasks(task: &Task, tasks: &[Task]) -> Vec<String> {
+    let mut names: Vec<String> = task
+        .dependencies()
+        .into_iter()
+        .map(|i| tasks[i].name.clone())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `components/<name>/component.yaml`: the component compiled on its own, as kfp compiles a
+/// component (a one-task pipeline whose inputs and outputs are the component's).
+pub(crate) fn component_file(
+    component: &Component,
+    image: &str,
+) -> Result<String, serde_norway::Error> {
+    let name = component.name.kfp();
+    let component_key = format!("comp-{name}");
+    let executor_key = format!("exec-{name}");
+    let spec = component_spec(component, executor_key.clone(), true);
+    let mut inputs = TaskInputs::default();
+    for input in &component.inputs {
+        match input.ty {
+            IoType::Parameter(_) => {
+                inputs.parameters.insert(
+                    input.name.clone(),
+                    ParameterInput {
+                        component_input_parameter: Some(input.name.clone()),
+                        ..ParameterInput::default()
+                    },
+                );
+            }
+            IoType::Artifact(_) => {
+                inputs.artifacts.insert(
+                    input.name.clone(),
+                    ArtifactInput {
+                        component_input_artifact: Some(input.name.clone()),
+                        ..ArtifactInput::default()
+                    },
+                );
+            }
+        }
+    }
+    let mut outputs = DagOutputs::default();
+    for output in &component.outputs {
+        match output.ty {
+            IoType::Parameter(_) => {
+                outputs.parameters.insert(
+                    output.name.clone(),
+                    DagOutputParameter {
+                        value_from_parameter: ParameterSelector {
+                            output_parameter_key: output.name.clone(),
+                            producer_subtask: name.clone(),
+                        },
+                    },
+                );
+            }
+            IoType::Artifact(_) => {
+                outputs.artifacts.insert(
+                    output.name.clone(),
+                    DagOutputArtifact {
+                        artifact_selectors: vec![ArtifactSelector {
+                            output_artifact_key: output.name.clone(),
+                            producer_subtask: name.clone(),
+                        }],
+                    },
+                );
+            }
+        }
+    }
+    let mut tasks = BTreeMap::new();
+    tasks.insert(
+        name.clone(),
+        task_spec(&name, &component_key, inputs, Vec::new()),
+    );
+    let root = ComponentSpec {
+        dag: Some(Dag { outputs, tasks }),
+        executor_label: None,
+        input_definitions: spec.input_definitions.clone(),
+        output_definitions: spec.output_definitions.clone(),
+    };
+    let mut executors = BTreeMap::new();
+    executors.insert(
+        executor_key,
+        Executor {
+            container: container(component, image),
+        },
+    );
+    let mut components = BTreeMap::new();
+    components.insert(component_key, spec);
+    let pipeline_spec = PipelineSpec {
+        components,
+        deployment_spec: DeploymentSpec { executors },
+        pipeline_info: PipelineInfo {
+            description: component.description.clone(),
+            name,
+        },
+        root,
+        schema_version: ir::SCHEMA_VERSION,
+        sdk_version: ir::SDK_VERSION,
+    };
+    super::yaml::to_yaml(&pipeline_spec)
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    Ok(text)
+}

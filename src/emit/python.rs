@@ -1,0 +1,88 @@
+//! Python source text: string literals and literals of JSON values. Every notebook value that
+//! lands in generated Python goes through here, so a quote or a newline in a value stays data.
+
+use std::fmt::Write as _;
+
+/// A single-quoted Python string literal that evaluates to `text`.
+pub(crate) fn string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for ch in text.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The Python literal of a JSON value (`True`, `None`, `{'a': 1.5}`).
+pub(crate) fn literal(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "None".to_owned(),
+        Value::Bool(true) => "True".to_owned(),
+        Value::Bool(false) => "False".to_owned(),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(f)) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 => {
+                format!("{f:.1}")
+            }
+            _ => n.to_string(),
+        },
+        Value::String(s) => string(s),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(literal).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", string(k), literal(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The inside of a `"""docstring"""`: backslashes and triple quotes escaped.
+pub(crate) fn docstring(text: &str) -> String {
+    text.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"")
+}
+
+/// Indents every non-blank line by `prefix`.
+pub(crate) fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|line| {
+            if line.trim().is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}{line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_strings_stay_data() {
+        assert_eq!(string("it's\n\"x\"\\"), r#"'it\'s\n"x"\\'"#);
+        assert_eq!(
+            literal(&serde_json::json!({"a": [1, 2.5, true, null], "b": "'; import os"})),
+            r#"{'a': [1, 2.5, True, None], 'b': '\'; import os'}"#
+        );
+        assert_eq!(docstring(r#"say """hi""" \o"#), r#"say \"\"\"hi\"\"\" \\o"#);
+    }
+}

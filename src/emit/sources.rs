@@ -1,0 +1,220 @@
+//! Generated Python and the Dockerfile, rendered from `templates/` with view structs computed
+//! here (templates hold no logic).
+
+use askama::Template;
+
+use crate::analyze::Analysis;
+use crate::model::{Argument, Component, ComponentSource, IoType};
+
+use super::python;
+
+#[derive(Template)]
+#[template(path = "component.py", escape = "none")]
+struct ComponentPy<'a> {
+    notebook: &'a str,
+    name: &'a str,
+    kfp_syntax: bool,
+    imports: Vec<String>,
+    function: String,
+}
+
+#[derive(Template)]
+#[template(path = "pipeline.py", escape = "none")]
+struct PipelinePy<'a> {
+    notebook: &'a str,
+    loads: Vec<String>,
+    decorator_args: Vec<String>,
+    params: Vec<String>,
+    tasks: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "Dockerfile", escape = "none")]
+struct Dockerfile<'a> {
+    notebook: &'a str,
+    base_image: &'a str,
+}
+
+/// `components/component_base/src/<name>.py`.
+pub(super) fn component(component: &Component, notebook: &str) -> Result<String, askama::Error> {
+    let name = component.name.as_str();
+    let (imports, function, kfp_syntax) = match &component.source {
+        ComponentSource::Body { imports, body } => {
+            (imports.clone(), body_function(component, body), false)
+        }
+        ComponentSource::Function { source } => (Vec::new(), source.trim_end().to_owned(), true),
+    };
+    finish(
+        ComponentPy {
+            notebook,
+            name,
+            kfp_syntax,
+            imports,
+            function,
+        }
+        .render(),
+    )
+}
+
+/// The function AutoMLOps 1.0 generated around a `%%define_component` cell's body.
+fn body_function(component: &Component, body: &str) -> String {
+    let params: Vec<String> = component
+        .inputs
+        .iter()
+        .map(|input| match input.ty {
+            IoType::Parameter(ty) => format!("    {}: {},", input.name, ty.python()),
+            IoType::Artifact(ty) => format!("    {}: Input[{}],", input.name, ty.python()),
+        })
+        .collect();
+    let mut doc = component
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("Component {}.", component.name));
+    if !component.inputs.is_empty() {
+        doc.push_str("\n\nArgs:");
+        for input in &component.inputs {
+            let text = input
+                .description
+                .as_deref()
+                .unwrap_or("No description provided.");
+            doc.push_str(&format!("\n    {}: {}", input.name, text));
+        }
+    }
+    let body = dedent(body.trim_matches('\n'));
+    let body = if body.trim().is_empty() {
+        "pass".to_owned()
+    } else {
+        body
+    };
+    let signature = if params.is_empty() {
+        format!("def {}():", component.name)
+    } else {
+        format!("def {}(\n{}\n):", component.name, params.join("\n"))
+    };
+    format!(
+        "{signature}\n    \"\"\"{}\n    \"\"\"\n{}",
+        python::indent(&python::docstring(&doc), "    ").trim_start(),
+        python::indent(&body, "    ")
+    )
+}
+
+/// Removes the indentation common to every non-blank line.
+fn dedent(text: &str) -> String {
+    let indent = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    text.lines()
+        .map(|l| l.get(indent..).unwrap_or("").trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `pipelines/pipeline.py`: the same pipeline, written with kfp, for users who customise it.
+pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, askama::Error> {
+    let pipeline = &analysis.pipeline;
+    let loads = analysis
+        .components
+        .iter()
+        .map(|c| {
+            format!(
+                "{} = load_component({})",
+                c.name,
+                python::string(c.name.as_str())
+            )
+        })
+        .collect();
+    let mut decorator_args = vec![format!("name={}", python::string(&pipeline.name))];
+    if let Some(description) = &pipeline.description {
+        decorator_args.push(format!("description={}", python::string(description)));
+    }
+    let params = pipeline
+        .params
+        .iter()
+        .map(|p| match &p.default {
+            Some(default) => format!(
+                "{}: {} = {}",
+                p.name,
+                p.ty.python(),
+                python::literal(default)
+            ),
+            None => format!("{}: {}", p.name, p.ty.python()),
+        })
+        .collect();
+    // Variables must be unique even where the notebook reuses one.
+    let mut variables: Vec<String> = Vec::new();
+    for task in &pipeline.tasks {
+        let mut variable = task.variable.clone();
+        let mut n = 1;
+        while variables.contains(&variable) || pipeline.params.iter().any(|p| p.name == variable) {
+            n += 1;
+            variable = format!("{}_{n}", task.variable);
+        }
+        variables.push(variable);
+    }
+    let tasks = pipeline
+        .tasks
+        .iter()
+        .zip(&variables)
+        .map(|(task, variable)| {
+            let component = &analysis.components[task.component];
+            let args: Vec<String> = task
+                .arguments
+                .iter()
+                .map(|(name, argument)| {
+                    let value = match argument {
+                        Argument::PipelineParam(param) => param.clone(),
+                        Argument::Constant(value) => python::literal(value),
+                        Argument::TaskOutput { task, output } => {
+                            format!("{}.outputs[{}]", variables[*task], python::string(output))
+                        }
+                    };
+                    format!("{name}={value}")
+                })
+                .collect();
+            let after: Vec<&str> = task.after.iter().map(|i| variables[*i].as_str()).collect();
+            let after = if after.is_empty() {
+                String::new()
+            } else {
+                format!(".after({})", after.join(", "))
+            };
+            format!(
+                "{variable} = {}({}){after}",
+                component.name,
+                args.join(", ")
+            )
+        })
+        .collect();
+    finish(
+        PipelinePy {
+            notebook,
+            loads,
+            decorator_args,
+            params,
+            tasks,
+        }
+        .render(),
+    )
+}
+
+pub(super) fn dockerfile(base_image: &str, notebook: &str) -> Result<String, askama::Error> {
+    finish(
+        Dockerfile {
+            notebook,
+            base_image,
+        }
+        .render(),
+    )
+}
+
+/// askama drops a template's final newline; files end with one.
+fn finish(rendered: Result<String, askama::Error>) -> Result<String, askama::Error> {
+    rendered.map(|mut text| {
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text
+    })
+}

@@ -1,0 +1,72 @@
+//! The only code that touches the output directory. Files are first written to a staging
+//! directory beside it, then moved into place, so a failure never leaves half-written output.
+//! Files in the output directory that automlops did not generate (a `.git`, your notes) are
+//! left alone.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::Artifacts;
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write `{path}`: {source}")]
+pub struct WriteError {
+    path: String,
+    source: io::Error,
+}
+
+fn at(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
+    move |source| WriteError {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Removes the staging directory however writing ends.
+struct Staging(PathBuf);
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
+    let parent = match out_dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(at(&parent))?;
+    let name = out_dir
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let staging = Staging(parent.join(format!(".{name}.automlops-{}", std::process::id())));
+    let _ = fs::remove_dir_all(&staging.0);
+    for (relative, contents) in &artifacts.files {
+        let path = staging.0.join(relative);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(at(dir))?;
+        }
+        fs::write(&path, contents).map_err(at(&path))?;
+        #[cfg(unix)]
+        if relative.ends_with(".sh") {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).map_err(at(&path))?;
+        }
+    }
+    if !out_dir.exists() {
+        fs::rename(&staging.0, out_dir).map_err(at(out_dir))?;
+        return Ok(());
+    }
+    // The directory exists (a previous compile, perhaps with the user's own files): move each
+    // staged file over its old version. Renames within one file system are atomic per file.
+    for relative in artifacts.files.keys() {
+        let target = out_dir.join(relative);
+        if let Some(dir) = target.parent() {
+            fs::create_dir_all(dir).map_err(at(dir))?;
+        }
+        fs::rename(staging.0.join(relative), &target).map_err(at(&target))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! A component: one Python function that runs as one pipeline step in the shared image.
+
+use super::{ComponentName, IoType};
+use crate::diagnostic::Span;
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Input {
+    pub(crate) name: String,
+    pub(crate) ty: IoType,
+    /// The default value, for optional parameters.
+    pub(crate) default: Option<serde_json::Value>,
+    /// Whether the input may be left out: it has a default (possibly `None`).
+    pub(crate) optional: bool,
+    pub(crate) description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Output {
+    pub(crate) name: String,
+    pub(crate) ty: IoType,
+}
+
+/// How the component's Python source is produced.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum ComponentSource {
+    /// Custom syntax: a function is generated around the cell's top-level body.
+    Body {
+        /// The `%%define_imports` lines the body uses, in notebook order.
+        imports: Vec<String>,
+        body: String,
+    },
+    /// Kubeflow syntax: the user's function, decorators removed.
+    Function { source: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Component {
+    pub(crate) name: ComponentName,
+    pub(crate) description: Option<String>,
+    pub(crate) inputs: Vec<Input>,
+    pub(crate) outputs: Vec<Output>,
+    pub(crate) source: ComponentSource,
+    /// `packages_to_install` of the decorator, in order.
+    pub(crate) packages: Vec<String>,
+    /// Top-level modules the source imports, for requirements (`sklearn`, `google.cloud.bigquery`),
+    /// each with where it is imported.
+    pub(crate) imported_modules: Vec<(String, Span)>,
+    pub(crate) defined_at: Span,
+}
+
+impl Component {
+    pub(crate) fn input(&self, name: &str) -> Option<&Input> {
+        self.inputs.iter().find(|input| input.name == name)
+    }
+
+    pub(crate) fn output(&self, name: &str) -> Option<&Output> {
+        self.outputs.iter().find(|output| output.name == name)
+    }
+}

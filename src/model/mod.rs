@@ -1,0 +1,14 @@
+//! Phase 4: the model. Plain data that analysis produces and emitters read: no I/O, no parser
+//! types. Everything in here has already been checked.
+
+mod component;
+mod names;
+mod pipeline;
+pub(crate) mod settings;
+mod types;
+
+pub(crate) use component::{Component, ComponentSource, Input, Output};
+pub(crate) use names::{ComponentName, kfp_name};
+pub(crate) use pipeline::{Argument, Pipeline, PipelineParam, Task};
+pub(crate) use settings::Settings;
+pub(crate) use types::{ArtifactType, IoType, ParamType};

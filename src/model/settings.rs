@@ -1,0 +1,216 @@
+//! The options of `AutoMLOps.go(...)`/`generate(...)`, their defaults, and the resolved
+//! [`Settings`] every emitter reads.
+//!
+//! [`OPTIONS`] is the single list of options: analysis reads notebook calls with it, the CLI
+//! builds its flags from it, and `configs/defaults.yaml` lists what it resolves to.
+
+/// How an option's value is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OptionKind {
+    Str,
+    Bool,
+    /// `pipeline_params`: a dict in the notebook, a JSON file on the command line.
+    Params,
+}
+
+#[derive(Debug)]
+pub(crate) struct OptionSpec {
+    /// The keyword in the notebook (`af_registry_name`); the flag is its kebab case.
+    pub(crate) name: &'static str,
+    pub(crate) kind: OptionKind,
+    /// The default as AutoMLOps 1.0 documents it, or how it is derived.
+    pub(crate) default: &'static str,
+    pub(crate) help: &'static str,
+    /// Another name AutoMLOps 1.0 accepted for the same option.
+    pub(crate) alias: Option<&'static str>,
+}
+
+const fn option(
+    name: &'static str,
+    kind: OptionKind,
+    default: &'static str,
+    help: &'static str,
+) -> OptionSpec {
+    OptionSpec {
+        name,
+        kind,
+        default,
+        help,
+        alias: None,
+    }
+}
+
+pub(crate) const OPTIONS: &[OptionSpec] = &[
+    option(
+        "project_id",
+        OptionKind::Str,
+        "",
+        "Google Cloud project ID (required)",
+    ),
+    option(
+        "pipeline_params",
+        OptionKind::Params,
+        "",
+        "Runtime values of the pipeline parameters (a dict in the notebook, a JSON file as a flag)",
+    ),
+    option(
+        "af_registry_location",
+        OptionKind::Str,
+        "us-central1",
+        "Artifact Registry location",
+    ),
+    option(
+        "af_registry_name",
+        OptionKind::Str,
+        "vertex-mlops-af",
+        "Artifact Registry repository name",
+    ),
+    option(
+        "cb_trigger_location",
+        OptionKind::Str,
+        "us-central1",
+        "Cloud Build trigger location",
+    ),
+    option(
+        "cb_trigger_name",
+        OptionKind::Str,
+        "automlops-trigger",
+        "Cloud Build trigger name",
+    ),
+    option(
+        "cloud_run_location",
+        OptionKind::Str,
+        "us-central1",
+        "Cloud Run location of the pipeline runner",
+    ),
+    option(
+        "cloud_run_name",
+        OptionKind::Str,
+        "run-pipeline",
+        "Cloud Run service name of the pipeline runner",
+    ),
+    option(
+        "csr_branch_name",
+        OptionKind::Str,
+        "automlops",
+        "Source repository branch that triggers builds",
+    ),
+    option(
+        "csr_name",
+        OptionKind::Str,
+        "AutoMLOps-repo",
+        "Cloud Source Repository name",
+    ),
+    option(
+        "gs_bucket_location",
+        OptionKind::Str,
+        "us-central1",
+        "Location of the pipeline bucket and of pipeline runs",
+    ),
+    option(
+        "gs_bucket_name",
+        OptionKind::Str,
+        "<project_id>-bucket",
+        "Pipeline bucket name",
+    ),
+    option(
+        "parameter_values_path",
+        OptionKind::Str,
+        "pipelines/runtime_parameters/pipeline_parameter_values.json",
+        "Where the runtime parameter values are written, relative to the output directory",
+    ),
+    option(
+        "pipeline_job_spec_path",
+        OptionKind::Str,
+        "scripts/pipeline_spec/pipeline_job.json",
+        "Where the compiled PipelineJob is written, relative to the output directory",
+    ),
+    option(
+        "pipeline_runner_sa",
+        OptionKind::Str,
+        "vertex-pipelines@<project_id>.iam.gserviceaccount.com",
+        "Service account that runs the pipeline",
+    ),
+    option(
+        "run_local",
+        OptionKind::Bool,
+        "true",
+        "Build and run from this machine (true) or through Cloud Build CI (false)",
+    ),
+    OptionSpec {
+        alias: Some("schedule_pattern"),
+        ..option(
+            "schedule",
+            OptionKind::Str,
+            "No Schedule Specified",
+            "Cron schedule of recurring runs (needs run_local false)",
+        )
+    },
+    option(
+        "schedule_location",
+        OptionKind::Str,
+        "us-central1",
+        "Cloud Scheduler location",
+    ),
+    option(
+        "schedule_name",
+        OptionKind::Str,
+        "AutoMLOps-schedule",
+        "Cloud Scheduler job name",
+    ),
+    option(
+        "use_kfp_spec",
+        OptionKind::Bool,
+        "false",
+        "Compile the Kubeflow definitions (true) or the makeComponent/makePipeline ones (false)",
+    ),
+];
+
+/// The schedule value that means "no schedule", as AutoMLOps 1.0 spelled it.
+pub(crate) const NO_SCHEDULE: &str = "No Schedule Specified";
+
+/// Looks an option up by its name or its alias.
+pub(crate) fn option_spec(name: &str) -> Option<&'static OptionSpec> {
+    OPTIONS
+        .iter()
+        .find(|spec| spec.name == name || spec.alias == Some(name))
+}
+
+/// Every option, resolved: notebook call, then flags, then defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Settings {
+    pub(crate) project_id: String,
+    pub(crate) af_registry_location: String,
+    pub(crate) af_registry_name: String,
+    pub(crate) cb_trigger_location: String,
+    pub(crate) cb_trigger_name: String,
+    pub(crate) cloud_run_location: String,
+    pub(crate) cloud_run_name: String,
+    pub(crate) csr_branch_name: String,
+    pub(crate) csr_name: String,
+    pub(crate) gs_bucket_location: String,
+    pub(crate) gs_bucket_name: String,
+    pub(crate) parameter_values_path: String,
+    pub(crate) pipeline_job_spec_path: String,
+    pub(crate) pipeline_runner_sa: String,
+    pub(crate) run_local: bool,
+    pub(crate) schedule: Option<String>,
+    pub(crate) schedule_location: String,
+    pub(crate) schedule_name: String,
+    pub(crate) use_kfp_spec: bool,
+}
+
+impl Settings {
+    /// The image every component runs in.
+    pub(crate) fn component_image(&self) -> String {
+        format!(
+            "{}-docker.pkg.dev/{}/{}/components/component_base:latest",
+            self.af_registry_location, self.project_id, self.af_registry_name
+        )
+    }
+
+    /// Where pipeline runs write their outputs.
+    pub(crate) fn pipeline_root(&self) -> String {
+        format!("gs://{}/pipeline_root", self.gs_bucket_name)
+    }
+}

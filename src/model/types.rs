@@ -1,0 +1,144 @@
+//! The types that flow along pipeline edges, as KFP's IR names them.
+
+use std::fmt;
+
+/// A parameter's type (`parameterType` in the IR).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ParamType {
+    String,
+    Integer,
+    Double,
+    Boolean,
+    List,
+    Struct,
+}
+
+impl ParamType {
+    /// The IR enum name.
+    pub(crate) fn ir_name(self) -> &'static str {
+        match self {
+            ParamType::String => "STRING",
+            ParamType::Integer => "NUMBER_INTEGER",
+            ParamType::Double => "NUMBER_DOUBLE",
+            ParamType::Boolean => "BOOLEAN",
+            ParamType::List => "LIST",
+            ParamType::Struct => "STRUCT",
+        }
+    }
+
+    /// The Python annotation that declares it.
+    pub(crate) fn python(self) -> &'static str {
+        match self {
+            ParamType::String => "str",
+            ParamType::Integer => "int",
+            ParamType::Double => "float",
+            ParamType::Boolean => "bool",
+            ParamType::List => "list",
+            ParamType::Struct => "dict",
+        }
+    }
+
+    /// From a Python builtin type name.
+    pub(crate) fn from_python(name: &str) -> Option<Self> {
+        Some(match name {
+            "str" => ParamType::String,
+            "int" => ParamType::Integer,
+            "float" => ParamType::Double,
+            "bool" => ParamType::Boolean,
+            "list" | "List" => ParamType::List,
+            "dict" | "Dict" => ParamType::Struct,
+            _ => return None,
+        })
+    }
+
+    /// Whether a JSON value is acceptable for this type. Integers are acceptable doubles, as in
+    /// Python (`learning_rate: float = 1`).
+    pub(crate) fn accepts(self, value: &serde_json::Value) -> bool {
+        use serde_json::Value;
+        match (self, value) {
+            (ParamType::String, Value::String(_))
+            | (ParamType::Boolean, Value::Bool(_))
+            | (ParamType::List, Value::Array(_))
+            | (ParamType::Struct, Value::Object(_)) => true,
+            (ParamType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
+            (ParamType::Double, Value::Number(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for ParamType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.python(), self.ir_name())
+    }
+}
+
+/// KFP's system artifact types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ArtifactType {
+    Artifact,
+    Dataset,
+    Model,
+    Metrics,
+    ClassificationMetrics,
+    SlicedClassificationMetrics,
+    Html,
+    Markdown,
+}
+
+impl ArtifactType {
+    pub(crate) const ALL: [ArtifactType; 8] = [
+        ArtifactType::Artifact,
+        ArtifactType::Dataset,
+        ArtifactType::Model,
+        ArtifactType::Metrics,
+        ArtifactType::ClassificationMetrics,
+        ArtifactType::SlicedClassificationMetrics,
+        ArtifactType::Html,
+        ArtifactType::Markdown,
+    ];
+
+    /// The Python class name in `kfp.dsl`.
+    pub(crate) fn python(self) -> &'static str {
+        match self {
+            ArtifactType::Artifact => "Artifact",
+            ArtifactType::Dataset => "Dataset",
+            ArtifactType::Model => "Model",
+            ArtifactType::Metrics => "Metrics",
+            ArtifactType::ClassificationMetrics => "ClassificationMetrics",
+            ArtifactType::SlicedClassificationMetrics => "SlicedClassificationMetrics",
+            ArtifactType::Html => "HTML",
+            ArtifactType::Markdown => "Markdown",
+        }
+    }
+
+    /// `schemaTitle` in the IR.
+    pub(crate) fn schema_title(self) -> String {
+        format!("system.{}", self.python())
+    }
+
+    pub(crate) fn from_python(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.python() == name)
+    }
+
+    /// KFP's rule: equal types, or either side is the generic `Artifact`.
+    pub(crate) fn compatible(self, other: ArtifactType) -> bool {
+        self == other || self == ArtifactType::Artifact || other == ArtifactType::Artifact
+    }
+}
+
+/// What travels on an edge: a parameter or an artifact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum IoType {
+    Parameter(ParamType),
+    Artifact(ArtifactType),
+}
+
+impl fmt::Display for IoType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IoType::Parameter(t) => write!(f, "parameter of type {t}"),
+            IoType::Artifact(t) => write!(f, "artifact of type {}", t.python()),
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Phase 1: the notebook. `.ipynb` JSON in, a list of [`Cell`]s out.
+//!
+//! Cells keep their position in the notebook (markdown and raw cells included) so that
+//! diagnostics can name them the way a user counts them. Code cells are split into their
+//! cell magic (`%%define_component`, ...) and the Python that follows it; IPython-only lines
+//! (`!shell`, `%line magic`) are blanked out byte for byte so that offsets and line numbers
+//! stay those of the original cell.
+
+mod raw;
+
+use std::path::Path;
+
+use raw::RawNotebook;
+
+/// Failures to read a notebook at all: the environment's fault or the file's format, never a
+/// mistake inside a cell (those are [`crate::diagnostic::Diagnostic`]s).
+#[derive(Debug, thiserror::Error)]
+pub enum NotebookError {
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("`{path}` is not valid notebook JSON (line {line}, column {column}): {message}")]
+    Json {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "`{path}` is nbformat {version}; automlops reads nbformat 4 (open and save it in a current Jupyter to convert it)"
+    )]
+    UnsupportedVersion { path: String, version: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    Code,
+    Markdown,
+    Raw,
+}
+
+/// The cell magics of AutoMLOps 1.0 that mark a cell's role; any other `%%magic` makes a cell
+/// that is not Python (`%%bash`, `%%writefile`, ...), which automlops skips.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellMagic {
+    DefineImports,
+    DefineComponent,
+    DefineKfpPipeline,
+    Other,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cell {
+    pub kind: CellKind,
+    /// The cell's text exactly as stored in the notebook.
+    pub source: String,
+    pub magic: Option<CellMagic>,
+    /// The Python to parse: `source` with the cell magic line and IPython-only lines replaced
+    /// by spaces, so every byte offset means the same in both.
+    pub python: String,
+}
+
+/// A notebook: its display name (used in diagnostics) and its cells in order.
+#[derive(Clone, Debug)]
+pub struct Notebook {
+    pub name: String,
+    pub cells: Vec<Cell>,
+}
+
+impl Notebook {
+    /// Reads a notebook file; `name` in diagnostics is the path as the user gave it.
+    pub fn read(path: &Path) -> Result<Self, NotebookError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| NotebookError::Io {
+            path: display.clone(),
+            source,
+        })?;
+        Self::parse(&display, &text)
+    }
+
+    /// Parses notebook JSON. `name` only labels diagnostics.
+    pub fn parse(name: &str, json: &str) -> Result<Self, NotebookError> {
+        let raw: RawNotebook = serde_json::from_str(json).map_err(|error| NotebookError::Json {
+            path: name.to_owned(),
+            line: error.line(),
+            column: error.column(),
+            message: error.to_string(),
+        })?;
+        if raw.nbformat != 4 {
+            return Err(NotebookError::UnsupportedVersion {
+                path: name.to_owned(),
+                version: raw.nbformat,
+            });
+        }
+        let cells = raw
+            .cells
+            .into_iter()
+            .map(|cell| Cell::new(&cell.cell_type, cell.source.into_string()))
+            .collect();
+        Ok(Self {
+            name: name.to_owned(),
+            cells,
+        })
+    }
+
+    /// Builds a notebook from code cells, as tests and benchmarks do.
+    pub fn from_code_cells<S: AsRef<str>>(name: &str, sources: &[S]) -> Self {
+        Self {
+            name: name.to_owned(),
+            cells: sources
+                .iter()
+                .map(|source| Cell::new("code", source.as_ref().to_owned()))
+                .collect(),
+        }
+    }
+}
+
+impl Cell {
+    fn new(cell_type: &str, source: String) -> Self {
+        let kind = match cell_type {
+            "code" => CellKind::Code,
+            "markdown" => CellKind::Markdown,
+            _ => CellKind::Raw,
+        };
+        if kind != CellKind::Code {
+            return Self {
+                kind,
+                python: String::new(),
+                magic: None,
+                source,
+            };
+        }
+        let magic = cell_magic(&source);
+        let python = blank_ipython_lines(&source);
+        Self {
+            kind,
+            source,
+            magic,
+            python,
+        }
+    }
+
+    /// Whether the cell holds Python that automlops reads.
+    pub fn is_python(&self) -> bool {
+        self.kind == CellKind::Code && self.magic != Some(CellMagic::Other)
+    }
+}
+
+/// The cell magic on the cell's first non-blank line, if any.
+fn cell_magic(source: &str) -> Option<CellMagic> {
+    let first = source.lines().find(|line| !line.trim().is_empty())?.trim();
+    let name = first.strip_prefix("%%")?;
+    let name = name.split_whitespace().next().unwrap_or_default();
+    Some(match name {
+        "define_imports" => CellMagic::DefineImports,
+        "define_component" => CellMagic::DefineComponent,
+        "define_kfp_pipeline" => CellMagic::DefineKfpPipeline,
+        _ => CellMagic::Other,
+    })
+}
+
+/// Replaces every line that IPython handles itself (`!cmd`, `%magic`, `%%magic`, `?help`) with
+/// spaces of the same byte length. Continuation lines of such a line (ending in `\`) go too.
+fn blank_ipython_lines(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut continuing = false;
+    for line in source.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        let trimmed = content.trim_start();
+        let escape = continuing || trimmed.starts_with(['!', '%', '?']);
+        if escape {
+            out.extend(std::iter::repeat_n(' ', content.len()));
+            out.push_str(&line[content.len()..]);
+            continuing = content.ends_with('\\');
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blanking_keeps_offsets_and_other_lines() {
+        let source = "!pip install x\nimport os\n  %time f()\nx = 1";
+        let python = blank_ipython_lines(source);
+        assert_eq!(python.len(), source.len());
+        assert_eq!(python, "              \nimport os\n           \nx = 1");
+    }
+
+    #[test]
+    fn source_lines_are_concatenated() {
+        let nb = Notebook::parse(
+            "n.ipynb",
+            r##"{"nbformat": 4, "nbformat_minor": 5, "cells": [
+                {"cell_type": "markdown", "source": "# t"},
+                {"cell_type": "code", "source": ["%%define_component\n", "x = 1"]}]}"##,
+        )
+        .unwrap();
+        assert_eq!(nb.cells[1].source, "%%define_component\nx = 1");
+        assert_eq!(nb.cells[1].magic, Some(CellMagic::DefineComponent));
+        assert_eq!(nb.cells[1].python, "                  \nx = 1");
+    }
+
+    #[test]
+    fn other_cell_magics_are_not_python() {
+        let nb = Notebook::from_code_cells("n", &["%%bash\necho hi"]);
+        assert!(!nb.cells[0].is_python());
+    }
+
+    #[test]
+    fn nbformat_3_is_refused_with_a_fix() {
+        let error =
+            Notebook::parse("old.ipynb", r#"{"nbformat": 3, "worksheets": []}"#).unwrap_err();
+        assert!(error.to_string().contains("nbformat 3"));
+    }
+}

@@ -1,0 +1,120 @@
+//! Phase 2: Python. One cell's Python text in, our small [`ast`] view out.
+//!
+//! This is the only module that knows the parser crate (ruff's `ruff_python_parser`, chosen for
+//! its typed AST, its error recovery that reports every syntax error of a cell, and its
+//! maintenance; see README). Swapping parsers touches this folder only.
+
+pub(crate) mod ast;
+mod convert;
+mod facts;
+
+pub(crate) use facts::Facts;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
+use ruff_text_size::Ranged;
+
+use crate::diagnostic::{Diagnostic, Span};
+
+/// A top-level statement of a cell with the facts of its whole subtree.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct TopLevel {
+    pub(crate) stmt: ast::Stmt,
+    pub(crate) facts: Facts,
+}
+
+/// Parses one cell. `text` is the cell's Python (IPython lines already blanked). Returns the
+/// statements, or every syntax error in the cell.
+pub(crate) fn parse_cell(cell: usize, text: &str) -> Result<Vec<TopLevel>, Vec<Diagnostic>> {
+    // Guard against parser panics on pathological input (ruff has had such bugs, e.g.
+    // astral-sh/ruff#21705): a panic in a dependency must become a diagnostic, not a crash.
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        let options = ParseOptions::from(Mode::Module)
+            .with_target_version(ruff_python_ast::PythonVersion::PY313);
+        parse_unchecked(text, options)
+    }));
+    let Ok(parsed) = parsed else {
+        return Err(vec![
+            Diagnostic::error(
+                Span::new(cell, 0, 0),
+                "the Python parser failed on this cell",
+            )
+            .with_hint("this is a bug in automlops; please report it with the cell's text"),
+        ]);
+    };
+    if !parsed.errors().is_empty() {
+        return Err(parsed
+            .errors()
+            .iter()
+            .map(|error| {
+                let range = error.range();
+                let start = clamp_to_char_boundary(text, range.start().to_usize());
+                let end = clamp_to_char_boundary(text, range.end().to_usize()).max(start);
+                Diagnostic::error(
+                    Span::new(cell, start, end),
+                    format!(
+                        "Python syntax error: {}",
+                        lowercase_first(&error.error.to_string())
+                    ),
+                )
+            })
+            .collect());
+    }
+    let module = parsed.into_syntax();
+    let Some(module) = module.as_module() else {
+        return Ok(Vec::new());
+    };
+    let converter = convert::Converter { cell, text };
+    Ok(module
+        .body
+        .iter()
+        .map(|stmt| TopLevel {
+            stmt: converter.stmt(stmt),
+            facts: facts::collect(cell, stmt),
+        })
+        .collect())
+}
+
+fn clamp_to_char_boundary(text: &str, mut offset: usize) -> usize {
+    offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+fn lowercase_first(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ast::{Expr, Stmt};
+    use super::*;
+
+    #[test]
+    fn every_syntax_error_of_a_cell_is_reported() {
+        let errors = parse_cell(3, "def f(:\n    return\nx = = 1\n").unwrap_err();
+        assert!(errors.len() >= 2, "{errors:?}");
+        assert!(errors.iter().all(|e| e.span.unwrap().cell == 3));
+    }
+
+    #[test]
+    fn decorated_function_spans_cover_def_without_decorators() {
+        let text = "@dsl.component(base_image='x')\ndef f(a: int = 1) -> str:\n    '''Doc.'''\n    return 'a'\n";
+        let stmts = parse_cell(0, text).unwrap();
+        let Stmt::FunctionDef(def) = &stmts[0].stmt else {
+            panic!()
+        };
+        assert_eq!(def.name, "f");
+        assert!(text[def.def_span.start..def.def_span.end].starts_with("def f("));
+        assert_eq!(def.docstring.as_deref(), Some("Doc."));
+        assert!(matches!(def.decorators[0], Expr::Call { .. }));
+        assert_eq!(def.params[0].name, "a");
+    }
+}
