@@ -41,7 +41,7 @@ Exit status: 0 compiled, 1 the notebook has errors (nothing is written), 2 bad u
 struct CompileArgs {
     /// The notebook (.ipynb, nbformat 4).
     notebook: PathBuf,
-    /// Output directory [default: AutoMLOps/ beside the notebook].
+    /// Output directory [default: `AutoMLOps`/ beside the notebook].
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
     /// Override a module-level constant of the notebook before evaluation, as papermill does;
@@ -115,6 +115,7 @@ impl Args for OptionFlags {
 }
 
 /// Runs the command line; the exit status follows `compile --help`.
+#[must_use]
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {

@@ -78,6 +78,7 @@ impl Diagnostic {
         }
     }
 
+    #[must_use]
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -96,6 +97,10 @@ impl Diagnostics {
 
     pub(crate) fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
         self.items.extend(diagnostics);
+    }
+
+    pub(crate) fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
     }
 
     pub(crate) fn has_errors(&self) -> bool {

@@ -1,4 +1,4 @@
-//! automlops: compile a Jupyter notebook into a Vertex AI MLOps codebase, statically.
+//! automlops: compile a Jupyter notebook into a Vertex AI `MLOps` codebase, statically.
 //!
 //! # Steps
 //! 1. [`notebook`]: read the `.ipynb` JSON into cells; IPython-only lines are blanked.

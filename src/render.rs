@@ -14,6 +14,7 @@ pub struct Location {
     pub column: usize,
 }
 
+#[must_use]
 pub fn locate(notebook: &Notebook, span: Span) -> Option<(Location, &str)> {
     let source = &notebook.cells.get(span.cell)?.source;
     let start = span.start.min(source.len());
@@ -34,6 +35,7 @@ pub fn locate(notebook: &Notebook, span: Span) -> Option<(Location, &str)> {
     ))
 }
 
+#[must_use]
 pub fn render(notebook: &Notebook, diagnostic: &Diagnostic, color: bool) -> String {
     let (bold, red, yellow, blue, reset) = if color {
         (

@@ -122,7 +122,7 @@ pub(crate) fn returns(
         };
         match (pair.first(), pair.get(1).and_then(param_type)) {
             (Some(Expr::Str(name, span)), Some(ty)) if pair.len() == 2 => {
-                outputs.push((name.clone(), ty, *span))
+                outputs.push((name.clone(), ty, *span));
             }
             _ => {
                 return Err(Diagnostic::error(field.span(), "each `NamedTuple` field must be a `(\"name\", type)` pair of a string and a parameter type")

@@ -1,4 +1,4 @@
-//! The custom syntax of AutoMLOps 1.0 (`use_kfp_spec=False`): `%%define_component` cells that
+//! The custom syntax of `AutoMLOps` 1.0 (`use_kfp_spec=False`): `%%define_component` cells that
 //! open with `AutoMLOps.makeComponent(...)`, and one `AutoMLOps.makePipeline(...)` call whose
 //! steps run in list order.
 
@@ -14,12 +14,11 @@ use super::read::{self, Args};
 use super::scan::{CustomComponentSite, ImportSite, MakePipelineSite};
 use super::suggest::did_you_mean;
 use super::value::{Kind, Value};
-use super::wiring::{Wiring, WrittenArgument, list_names};
+use super::wiring::{Call, Failed, Wiring, WrittenArgument, list_names};
 
 /// A `{"name": ..., "type": ..., "description": ...}` entry of a `params` list.
 struct ParamSpec {
     name: String,
-    span: Option<Span>,
     ty: ParamType,
     description: Option<String>,
 }
@@ -40,12 +39,11 @@ fn params(value: &Value, owner: &str, diagnostics: &mut Diagnostics) -> Vec<Para
                 );
             }
         }
-        let name = match read::entry(entries, "name") {
-            Some(name) => read::string(name, "a parameter's `name`", diagnostics),
-            None => {
-                diagnostics.push(Diagnostic::error(item.span, "this parameter has no `name`"));
-                None
-            }
+        let name = if let Some(name) = read::entry(entries, "name") {
+            read::string(name, "a parameter's `name`", diagnostics)
+        } else {
+            diagnostics.push(Diagnostic::error(item.span, "this parameter has no `name`"));
+            None
         };
         let ty = match read::entry(entries, "type") {
             Some(Value {
@@ -53,14 +51,7 @@ fn params(value: &Value, owner: &str, diagnostics: &mut Diagnostics) -> Vec<Para
                 ..
             }) => ParamType::from_python(t),
             Some(other) => {
-                diagnostics.push(
-                    read::mismatch(
-                        other,
-                        "a parameter's `type`",
-                        "one of `str`, `int`, `float`, `bool`, `list` or `dict`",
-                    )
-                    .with_hint("write the type itself, not a string: `\"type\": str`"),
-                );
+                diagnostics.push(type_error(other));
                 None
             }
             None => {
@@ -93,7 +84,6 @@ fn params(value: &Value, owner: &str, diagnostics: &mut Diagnostics) -> Vec<Para
         }
         specs.push(ParamSpec {
             name,
-            span,
             ty,
             description,
         });
@@ -101,15 +91,37 @@ fn params(value: &Value, owner: &str, diagnostics: &mut Diagnostics) -> Vec<Para
     specs
 }
 
+/// The error for a `type` that is not one of the six parameter types.
+fn type_error(value: &Value) -> Diagnostic {
+    const TYPES: &str = "use one of `str`, `int`, `float`, `bool`, `list` or `dict`";
+    match &value.kind {
+        Kind::Str(name) => Diagnostic::error(
+            value.span,
+            format!("a parameter's `type` must be a type, not the string `\"{name}\"`"),
+        )
+        .with_hint(format!(
+            "write the type itself, without quotes: `\"type\": {name}`"
+        )),
+        Kind::Unknown(super::value::Unknown::Undefined { name, .. }) => Diagnostic::error(
+            value.span,
+            format!("type `{name}` is not supported for parameters"),
+        )
+        .with_hint(TYPES),
+        _ => read::mismatch(value, "a parameter's `type`", "a type").with_hint(TYPES),
+    }
+}
+
 pub(crate) fn components(
     sites: &[CustomComponentSite],
     imports: &[ImportSite],
+    failed: &mut Failed,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Component> {
     let mut components: Vec<Component> = Vec::new();
     for site in sites {
+        let errors_before = diagnostics.error_count();
         let args = Args {
-            args: &site.args,
+            given: &site.args,
             span: site.call_span,
             callee: "AutoMLOps.makeComponent",
         };
@@ -124,13 +136,21 @@ pub(crate) fn components(
             .get("params")
             .map(|v| params(v, "the component", diagnostics))
             .unwrap_or_default();
-        let Some(name) = name else { continue };
+        let Some(name) = name else {
+            failed.unreadable_definitions = true;
+            continue;
+        };
+        if diagnostics.error_count() > errors_before {
+            failed.names.insert(name);
+            continue;
+        }
         let name_span = args.get("name").and_then(|v| v.span);
         if !read::is_identifier(&name) {
             diagnostics.push(
                 Diagnostic::error(name_span, format!("component name `{name}` is not a valid Python identifier"))
                     .with_hint("the name becomes a Python function and a file name: use letters, digits and `_`"),
             );
+            failed.names.insert(name);
             continue;
         }
         if let Some(first) = components.iter().find(|c| c.name.as_str() == name) {
@@ -189,10 +209,11 @@ pub(crate) fn duplicate_component(name: &str, span: Option<Span>, first: Span) -
 pub(crate) fn pipeline(
     site: &MakePipelineSite,
     components: &[Component],
+    failed: &Failed,
     diagnostics: &mut Diagnostics,
 ) -> Option<Pipeline> {
     let args = Args {
-        args: &site.args,
+        given: &site.args,
         span: site.span,
         callee: "AutoMLOps.makePipeline",
     };
@@ -242,6 +263,10 @@ pub(crate) fn pipeline(
             .iter()
             .position(|c| c.name.as_str() == component_name)
         else {
+            if failed.covers(&component_name) {
+                previous = None;
+                continue;
+            }
             let hint = did_you_mean(&component_name, components.iter().map(|c| c.name.as_str()));
             diagnostics.push(
                 Diagnostic::error(
@@ -261,6 +286,8 @@ pub(crate) fn pipeline(
             continue;
         };
         let mut written = Vec::new();
+        let mut attempted = Vec::new();
+        let mut complete = true;
         let mapping = read::entry(entries, "param_mapping");
         for pair in mapping
             .and_then(|m| read::list(m, "`param_mapping`", diagnostics))
@@ -269,6 +296,7 @@ pub(crate) fn pipeline(
             let items = match &pair.kind {
                 Kind::List(items) if items.len() == 2 => items,
                 _ => {
+                    complete = false;
                     diagnostics.push(
                         Diagnostic::error(pair.span, "each `param_mapping` entry must be a pair (component_param, pipeline_param)")
                             .with_hint("write `(\"component_param\", \"pipeline_param\")`"),
@@ -276,10 +304,14 @@ pub(crate) fn pipeline(
                     continue;
                 }
             };
-            let (Some(input), Some(param)) = (
-                read::string(&items[0], "a component parameter name", diagnostics),
-                read::string(&items[1], "a pipeline parameter name", diagnostics),
-            ) else {
+            let input = read::string(&items[0], "a component parameter name", diagnostics);
+            let param = read::string(&items[1], "a pipeline parameter name", diagnostics);
+            let Some(input) = input else {
+                complete = false;
+                continue;
+            };
+            attempted.push(input.clone());
+            let Some(param) = param else {
                 continue;
             };
             let value_span = items[1].span.or(pair.span).unwrap_or(site.span);
@@ -301,11 +333,15 @@ pub(crate) fn pipeline(
         let variable = format!("{component_name}_task");
         let call_span = step.span.unwrap_or(site.span);
         let task = wiring.add_task(
-            component,
-            variable,
-            written,
-            previous.into_iter().collect(),
-            call_span,
+            Call {
+                component,
+                variable,
+                written,
+                attempted,
+                complete,
+                after: previous.into_iter().collect(),
+                span: call_span,
+            },
             diagnostics,
         );
         previous = Some(task);

@@ -17,7 +17,7 @@ use super::read::{self, Args};
 use super::scan::FunctionSite;
 use super::suggest::did_you_mean;
 use super::value::{Env, Kind};
-use super::wiring::{Wiring, WrittenArgument, list_names};
+use super::wiring::{Call, Failed, Wiring, WrittenArgument, list_names};
 
 pub(crate) fn check_pipeline_name(name: &str, span: Option<Span>, diagnostics: &mut Diagnostics) {
     if !read::is_pipeline_name(name) {
@@ -36,6 +36,7 @@ pub(crate) fn check_pipeline_name(name: &str, span: Option<Span>, diagnostics: &
 pub(crate) fn components(
     sites: &[FunctionSite],
     source_of: &dyn Fn(Span) -> String,
+    failed: &mut Failed,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Component> {
     let mut components: Vec<Component> = Vec::new();
@@ -50,11 +51,11 @@ pub(crate) fn components(
             continue;
         }
         let args = Args {
-            args: &site.decorator_args,
+            given: &site.decorator_args,
             span: def.name_span,
             callee: "@dsl.component",
         };
-        for arg in args.args {
+        for arg in args.given {
             if !matches!(arg.name.as_str(), "base_image" | "packages_to_install") {
                 diagnostics.push(
                     Diagnostic::warning(arg.span, format!("`{}` of `@dsl.component` is ignored: every component runs in the shared image `components/component_base`", arg.name)),
@@ -92,10 +93,7 @@ pub(crate) fn components(
                             param.name, def.name
                         ),
                     )
-                    .with_hint(format!(
-                        "write `{}: str` (or another supported type)",
-                        param.name
-                    )),
+                    .with_hint(annotation_hint(&param.name, default.as_ref())),
                 );
                 ok = false;
                 continue;
@@ -190,6 +188,7 @@ pub(crate) fn components(
             }
         }
         if !ok {
+            failed.names.insert(def.name.clone());
             continue;
         }
         components.push(Component {
@@ -214,13 +213,14 @@ type Tasks = HashMap<String, usize>;
 pub(crate) fn pipeline(
     site: &FunctionSite,
     components: &[Component],
+    failed: &Failed,
     env: &Env,
     source_of: &dyn Fn(Span) -> String,
     diagnostics: &mut Diagnostics,
 ) -> Option<Pipeline> {
     let def = &site.def;
     let args = Args {
-        args: &site.decorator_args,
+        given: &site.decorator_args,
         span: def.name_span,
         callee: "@dsl.pipeline",
     };
@@ -249,10 +249,7 @@ pub(crate) fn pipeline(
                         param.span,
                         format!("pipeline parameter `{}` has no type annotation", param.name),
                     )
-                    .with_hint(format!(
-                        "write `{}: str` (or int, float, bool, list, dict)",
-                        param.name
-                    )),
+                    .with_hint(annotation_hint(&param.name, default.as_ref())),
                 );
                 continue;
             }
@@ -307,6 +304,8 @@ pub(crate) fn pipeline(
     let mut body = Body {
         wiring: Wiring::new(components, &params),
         tasks: Tasks::new(),
+        poisoned: std::collections::HashSet::new(),
+        failed,
         env,
         source_of,
     };
@@ -331,6 +330,9 @@ pub(crate) fn pipeline(
 struct Body<'a> {
     wiring: Wiring<'a>,
     tasks: Tasks,
+    /// Variables assigned a call that had errors: using them is not reported again.
+    poisoned: std::collections::HashSet<String>,
+    failed: &'a Failed,
     env: &'a Env,
     source_of: &'a dyn Fn(Span) -> String,
 }
@@ -347,9 +349,13 @@ impl Body<'_> {
                 for target in targets {
                     match (variable_name(target), task) {
                         (Some(name), Some(task)) => {
+                            self.poisoned.remove(name);
                             self.tasks.insert(name.to_owned(), task);
                         }
-                        (Some(_), None) => {}
+                        (Some(name), None) => {
+                            self.tasks.remove(name);
+                            self.poisoned.insert(name.to_owned());
+                        }
                         (None, _) => diagnostics.push(
                             Diagnostic::error(target.span(), "assign a task to a plain variable name").with_hint(SUPPORTED_BODY),
                         ),
@@ -386,6 +392,7 @@ impl Body<'_> {
                 Expr::Name(name, _) if self.tasks.contains_key(name) => {
                     self.tasks.get(name).copied()
                 }
+                Expr::Name(name, _) if self.poisoned.contains(name) => None,
                 other => {
                     diagnostics.push(
                         Diagnostic::error(other.span(), "`.after(...)` takes task variables")
@@ -414,10 +421,7 @@ impl Body<'_> {
     ) -> Option<usize> {
         let mut after = Vec::new();
         let mut call = expr;
-        loop {
-            let Expr::Call { func, args, .. } = call else {
-                break;
-            };
+        while let Expr::Call { func, args, .. } = call {
             let Expr::Attribute { value, attr, span } = func.as_ref() else {
                 break;
             };
@@ -452,6 +456,9 @@ impl Body<'_> {
         let components = self.wiring.components;
         let callee = func.dotted_name().unwrap_or_default();
         let Some(component) = components.iter().position(|c| c.name.as_str() == callee) else {
+            if self.failed.covers(&callee) {
+                return None;
+            }
             let hint = did_you_mean(&callee, components.iter().map(|c| c.name.as_str()));
             let mut diagnostic =
                 Diagnostic::error(func.span(), format!("`{callee}` is not a component"));
@@ -468,6 +475,7 @@ impl Body<'_> {
             diagnostics.push(diagnostic);
             return None;
         };
+        let complete = args.is_empty();
         if let Some(first) = args.first() {
             diagnostics.push(
                 Diagnostic::error(
@@ -478,6 +486,7 @@ impl Body<'_> {
             );
         }
         let mut written = Vec::new();
+        let mut attempted = Vec::new();
         for keyword in keywords {
             let Some(input) = &keyword.name else {
                 diagnostics.push(
@@ -486,6 +495,7 @@ impl Body<'_> {
                 );
                 continue;
             };
+            attempted.push(input.clone());
             let Some(value) = self.argument(&keyword.value, diagnostics) else {
                 continue;
             };
@@ -502,14 +512,23 @@ impl Body<'_> {
             });
         }
         let variable = variable.map_or_else(|| format!("{callee}_task"), str::to_owned);
-        Some(
-            self.wiring
-                .add_task(component, variable, written, after, *span, diagnostics),
-        )
+        Some(self.wiring.add_task(
+            Call {
+                component,
+                variable,
+                written,
+                attempted,
+                complete: complete && keywords.iter().all(|k| k.name.is_some()),
+                after,
+                span: *span,
+            },
+            diagnostics,
+        ))
     }
 
     fn argument(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<Argument> {
         match expr {
+            Expr::Name(name, _) if self.poisoned.contains(name) => None,
             Expr::Name(name, span) => {
                 if self.wiring.params.iter().any(|p| &p.name == name) {
                     return Some(Argument::PipelineParam(name.clone()));
@@ -625,10 +644,13 @@ impl Body<'_> {
     }
 
     fn task_of(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<usize> {
-        if let Expr::Name(name, _) = expr
-            && let Some(&task) = self.tasks.get(name)
-        {
-            return Some(task);
+        if let Expr::Name(name, _) = expr {
+            if let Some(&task) = self.tasks.get(name) {
+                return Some(task);
+            }
+            if self.poisoned.contains(name) {
+                return None;
+            }
         }
         diagnostics.push(
             Diagnostic::error(
@@ -654,6 +676,25 @@ impl Body<'_> {
             "a pipeline parameter, a task output or a literal",
         ));
         None
+    }
+}
+
+/// How to annotate a parameter, guessed from its default when it has one.
+fn annotation_hint(name: &str, default: Option<&super::value::Value>) -> String {
+    let ty = default.and_then(|value| match value.kind {
+        Kind::Str(_) => Some("str"),
+        Kind::Int(_) => Some("int"),
+        Kind::Float(_) => Some("float"),
+        Kind::Bool(_) => Some("bool"),
+        Kind::List(_) => Some("list"),
+        Kind::Dict(_) => Some("dict"),
+        _ => None,
+    });
+    match ty {
+        Some(ty) => format!("its default is of type `{ty}`: write `{name}: {ty} = ...`"),
+        None => format!(
+            "annotate it with its type, e.g. `{name}: str`, `{name}: int` or `{name}: Input[Dataset]`"
+        ),
     }
 }
 

@@ -21,10 +21,8 @@ mod wiring;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
-use crate::model::{Component, ComponentSource, Pipeline, Settings};
+use crate::model::{Component, Pipeline, Settings};
 use crate::notebook::Notebook;
-
-pub(crate) use requirements::KFP_REQUIREMENT;
 
 /// The base image of `components/component_base` when the notebook does not choose one.
 pub(crate) const DEFAULT_BASE_IMAGE: &str = "python:3.12-slim";
@@ -64,31 +62,52 @@ pub(crate) fn analyze(
     )?;
     let settings = resolved.settings;
 
+    let mut failed = wiring::Failed {
+        unreadable_definitions: scan.unreadable_definitions,
+        ..wiring::Failed::default()
+    };
     let (components, pipeline) = if settings.use_kfp_spec {
-        let components = kfp::components(&scan.kfp_components, &source_of, diagnostics);
+        let components =
+            kfp::components(&scan.kfp_components, &source_of, &mut failed, diagnostics);
         let Some(site) = pick_one(
             &scan.kfp_pipelines,
             |s| s.def.name_span,
             "`@dsl.pipeline` function",
             diagnostics,
         ) else {
-            diagnostics.push(missing_pipeline(true, &scan));
+            if !scan.unreadable_definitions {
+                diagnostics.push(missing_pipeline(true, &scan));
+            }
             return None;
         };
-        let pipeline = kfp::pipeline(site, &components, &scan.env, &source_of, diagnostics);
+        let pipeline = kfp::pipeline(
+            site,
+            &components,
+            &failed,
+            &scan.env,
+            &source_of,
+            diagnostics,
+        );
         (components, pipeline)
     } else {
-        let components = custom::components(&scan.custom_components, &scan.imports, diagnostics);
+        let components = custom::components(
+            &scan.custom_components,
+            &scan.imports,
+            &mut failed,
+            diagnostics,
+        );
         let Some(site) = pick_one(
             &scan.make_pipelines,
             |s| s.span,
             "`AutoMLOps.makePipeline(...)` call",
             diagnostics,
         ) else {
-            diagnostics.push(missing_pipeline(false, &scan));
+            if !scan.unreadable_definitions {
+                diagnostics.push(missing_pipeline(false, &scan));
+            }
             return None;
         };
-        let pipeline = custom::pipeline(site, &components, diagnostics);
+        let pipeline = custom::pipeline(site, &components, &failed, diagnostics);
         (components, pipeline)
     };
     let mut pipeline = pipeline?;
@@ -194,7 +213,8 @@ fn keep_used(
         if pipeline.tasks.iter().any(|t| t.component == index) {
             new_index[index] = Some(kept.len());
             kept.push(component);
-        } else {
+        } else if !diagnostics.has_errors() {
+            // With errors, a component may look unused only because its call was rejected.
             diagnostics.push(Diagnostic::warning(
                 component.defined_at,
                 format!(
@@ -234,11 +254,4 @@ fn base_image(scan: &scan::Scan, kfp: bool, diagnostics: &mut Diagnostics) -> St
         }
     }
     chosen.map_or_else(|| DEFAULT_BASE_IMAGE.to_owned(), |(image, _)| image)
-}
-
-impl Component {
-    /// Whether the generated source wraps a cell body (custom syntax).
-    pub(crate) fn is_body(&self) -> bool {
-        matches!(self.source, ComponentSource::Body { .. })
-    }
 }

@@ -1,5 +1,5 @@
 //! Resolves the options: the last `AutoMLOps.go(...)`/`generate(...)` call of the notebook,
-//! then command-line flags, then AutoMLOps 1.0's defaults. Also checks them, so a bad bucket
+//! then command-line flags, then `AutoMLOps` 1.0's defaults. Also checks them, so a bad bucket
 //! name fails here rather than at `terraform apply`.
 
 use std::collections::BTreeMap;
@@ -104,7 +104,7 @@ pub(crate) fn resolve(
             .map(|o| o.default.to_owned())
             .unwrap_or_default()
     };
-    let mut string =
+    let string =
         |read: &mut Reader<'_>, name: &str| read.string(name).unwrap_or_else(|| default(name));
     let settings = Settings {
         af_registry_location: string(&mut read, "af_registry_location"),
@@ -140,7 +140,8 @@ pub(crate) fn resolve(
                 .with_hint("pass a dict literal, or a variable assigned one: `pipeline_params={\"name\": value}`"),
         );
     }
-    check(&settings, &spans, read.diagnostics);
+    let explicit: Vec<&str> = values.keys().copied().collect();
+    check(&settings, &spans, &explicit, read.diagnostics);
     Some(Resolved {
         settings,
         pipeline_params,
@@ -176,23 +177,22 @@ impl Reader<'_> {
 
     fn boolean(&mut self, name: &str) -> Option<bool> {
         let value = self.values.get(name)?;
-        match &value.kind {
-            Kind::Bool(b) => Some(*b),
-            _ => {
-                let diagnostic = value
-                    .unknown_error(&format!("option `{name}`"))
-                    .unwrap_or_else(|| {
-                        Diagnostic::error(
-                            value.span,
-                            format!(
-                                "option `{name}` must be `True` or `False`, not {}",
-                                value.describe()
-                            ),
-                        )
-                    });
-                self.diagnostics.push(diagnostic);
-                None
-            }
+        if let Kind::Bool(b) = &value.kind {
+            Some(*b)
+        } else {
+            let diagnostic = value
+                .unknown_error(&format!("option `{name}`"))
+                .unwrap_or_else(|| {
+                    Diagnostic::error(
+                        value.span,
+                        format!(
+                            "option `{name}` must be `True` or `False`, not {}",
+                            value.describe()
+                        ),
+                    )
+                });
+            self.diagnostics.push(diagnostic);
+            None
         }
     }
 }
@@ -218,15 +218,25 @@ pub(crate) fn json_to_value(json: &serde_json::Value) -> Value {
 }
 
 /// Google's naming rules for what the options name, checked before anything is created.
-fn check(settings: &Settings, spans: &BTreeMap<&'static str, Span>, diagnostics: &mut Diagnostics) {
+fn check(
+    settings: &Settings,
+    spans: &BTreeMap<&'static str, Span>,
+    explicit: &[&str],
+    diagnostics: &mut Diagnostics,
+) {
     let at = |name: &str| spans.get(name).copied();
-    if !is_project_id(&settings.project_id) {
+    let project_ok = is_project_id(&settings.project_id);
+    if !project_ok {
         diagnostics.push(
             Diagnostic::error(at("project_id"), format!("`{}` is not a valid Google Cloud project ID", settings.project_id))
                 .with_hint("project IDs have 6 to 30 characters: lowercase letters, digits and hyphens, starting with a letter"),
         );
     }
-    if let Err(problem) = bucket_name_problem(&settings.gs_bucket_name) {
+    // A bucket name derived from a bad project ID is not a second mistake.
+    let derived_bucket = !explicit.contains(&"gs_bucket_name");
+    if let Err(problem) = bucket_name_problem(&settings.gs_bucket_name)
+        && (project_ok || !derived_bucket)
+    {
         diagnostics.push(
             Diagnostic::error(
                 at("gs_bucket_name").or(at("project_id")),
@@ -271,7 +281,11 @@ fn check(settings: &Settings, spans: &BTreeMap<&'static str, Span>, diagnostics:
             diagnostics.push(
                 Diagnostic::error(
                     at("schedule"),
-                    "a schedule needs the CI workflow, but `run_local` is true",
+                    if explicit.contains(&"run_local") {
+                        "a schedule needs the CI workflow, but `run_local` is true"
+                    } else {
+                        "a schedule needs the CI workflow, but `run_local` is true (the default)"
+                    },
                 )
                 .with_hint("pass `run_local=False` to schedule runs, or drop the schedule"),
             );

@@ -69,7 +69,7 @@ pub(crate) fn parameter_values(
         let given = entries.iter().any(|(key, _, _)| key == &param.name);
         if !given && param.default.is_none() {
             diagnostics.push(
-                Diagnostic::warning(None, format!("pipeline parameter `{}` has no value: it is not in `pipeline_params` and has no default", param.name))
+                Diagnostic::warning(params.and_then(|p| p.span), format!("pipeline parameter `{}` has no value: it is not in `pipeline_params` and has no default", param.name))
                     .with_hint("add it to `pipeline_params`, or give it when the pipeline runs"),
             );
         }

@@ -7,7 +7,7 @@ use super::value::{Kind, Value};
 
 /// Reads the keyword arguments of one call.
 pub(crate) struct Args<'a> {
-    pub(crate) args: &'a [Arg],
+    pub(crate) given: &'a [Arg],
     /// The call, for "missing argument" errors.
     pub(crate) span: Span,
     /// `AutoMLOps.makeComponent`, for messages.
@@ -16,7 +16,7 @@ pub(crate) struct Args<'a> {
 
 impl<'a> Args<'a> {
     pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
-        self.args
+        self.given
             .iter()
             .rev()
             .find(|a| a.name == name)
@@ -36,7 +36,7 @@ impl<'a> Args<'a> {
 
     /// Warns about keyword arguments the callee does not take.
     pub(crate) fn warn_unknown(&self, known: &[&str], diagnostics: &mut Diagnostics) {
-        for arg in self.args {
+        for arg in self.given {
             if !known.contains(&arg.name.as_str()) {
                 diagnostics.push(
                     Diagnostic::warning(
@@ -57,12 +57,11 @@ impl<'a> Args<'a> {
 }
 
 pub(crate) fn string(value: &Value, what: &str, diagnostics: &mut Diagnostics) -> Option<String> {
-    match &value.kind {
-        Kind::Str(s) => Some(s.clone()),
-        _ => {
-            diagnostics.push(mismatch(value, what, "a string"));
-            None
-        }
+    if let Kind::Str(s) = &value.kind {
+        Some(s.clone())
+    } else {
+        diagnostics.push(mismatch(value, what, "a string"));
+        None
     }
 }
 
@@ -71,12 +70,11 @@ pub(crate) fn list<'a>(
     what: &str,
     diagnostics: &mut Diagnostics,
 ) -> Option<&'a [Value]> {
-    match &value.kind {
-        Kind::List(items) => Some(items),
-        _ => {
-            diagnostics.push(mismatch(value, what, "a list"));
-            None
-        }
+    if let Kind::List(items) = &value.kind {
+        Some(items)
+    } else {
+        diagnostics.push(mismatch(value, what, "a list"));
+        None
     }
 }
 
@@ -87,12 +85,11 @@ pub(crate) fn dict<'a>(
     what: &str,
     diagnostics: &mut Diagnostics,
 ) -> Option<&'a Entries> {
-    match &value.kind {
-        Kind::Dict(entries) => Some(entries),
-        _ => {
-            diagnostics.push(mismatch(value, what, "a dict"));
-            None
-        }
+    if let Kind::Dict(entries) = &value.kind {
+        Some(entries)
+    } else {
+        diagnostics.push(mismatch(value, what, "a dict"));
+        None
     }
 }
 

@@ -10,7 +10,7 @@ use crate::model::Component;
 /// The kfp release components run with; the executor in `src/<name>.py` needs it.
 pub(crate) const KFP_REQUIREMENT: &str = "kfp==2.17.3";
 
-/// Import name (module prefix) to PyPI distribution. The longest matching prefix wins, so
+/// Import name (module prefix) to `PyPI` distribution. The longest matching prefix wins, so
 /// `google.cloud.bigquery` is found before `google.cloud`.
 const DISTRIBUTIONS: &[(&str, &str)] = &[
     ("apache_beam", "apache-beam"),
@@ -215,16 +215,25 @@ fn requirement_name(line: &str) -> String {
     normalize(&line[..end])
 }
 
-pub(crate) fn distribution(module: &str) -> Option<Option<&'static str>> {
+/// Where an imported module comes from.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Provider {
+    /// The standard library, or kfp (pinned anyway).
+    Provided,
+    /// A distribution on `PyPI`.
+    Distribution(&'static str),
+}
+
+pub(crate) fn provider(module: &str) -> Option<Provider> {
     let top = module.split('.').next().unwrap_or(module);
     if PROVIDED.contains(&top) {
-        return Some(None);
+        return Some(Provider::Provided);
     }
     DISTRIBUTIONS
         .iter()
         .filter(|(prefix, _)| module == *prefix || module.starts_with(&format!("{prefix}.")))
         .max_by_key(|(prefix, _)| prefix.len())
-        .map(|(_, dist)| Some(*dist))
+        .map(|(_, dist)| Provider::Distribution(dist))
 }
 
 /// The sorted requirement lines of the shared image.
@@ -262,9 +271,9 @@ pub(crate) fn requirements(components: &[Component], diagnostics: &mut Diagnosti
     for component in components {
         let declares_packages = !component.packages.is_empty();
         for (module, span) in &component.imported_modules {
-            match distribution(module) {
-                Some(None) => {}
-                Some(Some(dist)) => {
+            match provider(module) {
+                Some(Provider::Provided) => {}
+                Some(Provider::Distribution(dist)) => {
                     lines.entry(normalize(dist)).or_insert_with(|| dist.to_owned());
                 }
                 // A component that lists its packages has said what it needs.
@@ -286,17 +295,20 @@ mod tests {
 
     #[test]
     fn modules_map_to_distributions_by_longest_prefix() {
-        assert_eq!(distribution("sklearn.tree"), Some(Some("scikit-learn")));
         assert_eq!(
-            distribution("google.cloud.bigquery"),
-            Some(Some("google-cloud-bigquery"))
+            provider("sklearn.tree"),
+            Some(Provider::Distribution("scikit-learn"))
         );
         assert_eq!(
-            distribution("google.cloud.aiplatform.gapic"),
-            Some(Some("google-cloud-aiplatform"))
+            provider("google.cloud.bigquery"),
+            Some(Provider::Distribution("google-cloud-bigquery"))
         );
-        assert_eq!(distribution("os.path"), Some(None));
-        assert_eq!(distribution("mystery"), None);
+        assert_eq!(
+            provider("google.cloud.aiplatform.gapic"),
+            Some(Provider::Distribution("google-cloud-aiplatform"))
+        );
+        assert_eq!(provider("os.path"), Some(Provider::Provided));
+        assert_eq!(provider("mystery"), None);
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub(crate) struct Scan {
     pub(crate) kfp_components: Vec<FunctionSite>,
     pub(crate) kfp_pipelines: Vec<FunctionSite>,
     pub(crate) imports: Vec<ImportSite>,
+    /// Some cell has syntax errors, or a `%%define_component` cell has no readable
+    /// `makeComponent` call, so some definitions are unknown.
+    pub(crate) unreadable_definitions: bool,
 }
 
 const COMPONENT_DECORATORS: &[&str] = &[
@@ -109,17 +112,18 @@ pub(crate) fn scan(
             Ok(stmts) => stmts,
             Err(errors) => {
                 diagnostics.extend(errors);
+                scan.unreadable_definitions = true;
                 continue;
             }
         };
+        warn_dropped_ipython_lines(index, cell, &stmts, diagnostics);
         if cell.magic == Some(CellMagic::DefineComponent) {
-            if let Some(site) =
-                define_component(index, &cell.python, &stmts, &scan.env, &source, diagnostics)
-            {
-                scan.custom_components.push(site);
+            match define_component(index, &cell.python, &stmts, &scan.env, &source, diagnostics) {
+                Some(site) => scan.custom_components.push(site),
+                None => scan.unreadable_definitions = true,
             }
         }
-        for (position, top) in stmts.iter().enumerate() {
+        for top in &stmts {
             let stmt = &top.stmt;
             match stmt {
                 Stmt::Assign { targets, value, .. } => {
@@ -146,8 +150,9 @@ pub(crate) fn scan(
                     }
                 }
                 Stmt::Expr(expr) => {
-                    let is_component_call =
-                        cell.magic == Some(CellMagic::DefineComponent) && position == 0;
+                    // A `%%define_component` cell that does not open with the call is reported
+                    // once, by `define_component`.
+                    let is_component_call = cell.magic == Some(CellMagic::DefineComponent);
                     scan_call(expr, is_component_call, &mut scan, &source, diagnostics);
                 }
                 Stmt::FunctionDef(def) => {
@@ -189,6 +194,33 @@ pub(crate) fn scan(
         }
     }
     scan
+}
+
+/// `IPython` lines inside a component's code (`%time fit()`, `!gsutil cp ...`) are not Python and
+/// do not reach the generated component; say so rather than drop them silently.
+fn warn_dropped_ipython_lines(
+    index: usize,
+    cell: &crate::notebook::Cell,
+    stmts: &[crate::python::TopLevel],
+    diagnostics: &mut Diagnostics,
+) {
+    let component_code = |start: usize| {
+        match cell.magic {
+        Some(CellMagic::DefineComponent) => stmts.first().is_some_and(|top| start > top.stmt.span().end),
+        _ => stmts.iter().any(|top| {
+            matches!(&top.stmt, Stmt::FunctionDef(def) if find_decorator(def, COMPONENT_DECORATORS).is_some()
+                && def.def_span.start < start && start < def.def_span.end)
+        }),
+    }
+    };
+    for &(start, end) in &cell.ipython_lines {
+        if component_code(start) {
+            diagnostics.push(
+                Diagnostic::warning(Span::new(index, start, end), "this IPython line is not Python and is left out of the component")
+                    .with_hint("write it in Python (`subprocess.run([...])`, `time.perf_counter()`), or move it to another cell"),
+            );
+        }
+    }
 }
 
 /// The text of a span of the notebook's Python.
@@ -345,7 +377,7 @@ fn define_component(
     source: &dyn Fn(Span) -> String,
     diagnostics: &mut Diagnostics,
 ) -> Option<CustomComponentSite> {
-    let call = stmts.first().and_then(|top| match &top.stmt {
+    let opening = stmts.first().and_then(|top| match &top.stmt {
         Stmt::Expr(Expr::Call {
             func,
             keywords,
@@ -356,7 +388,7 @@ fn define_component(
         }
         _ => None,
     });
-    let Some((keywords, call_span)) = call else {
+    let Some((keywords, call_span)) = opening else {
         let span = stmts
             .first()
             .map_or(Span::new(cell, 0, 0), |top| top.stmt.span());

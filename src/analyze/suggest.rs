@@ -10,12 +10,24 @@ pub(crate) fn did_you_mean<'a>(
         if candidate == name {
             continue;
         }
-        let score = strsim::jaro_winkler(&name.to_lowercase(), &candidate.to_lowercase());
+        let (lower, other) = (name.to_lowercase(), candidate.to_lowercase());
+        let mut score = strsim::jaro_winkler(&lower, &other);
+        // `depth` for `max_depth`: a name that is a whole `_`-part of the candidate is plausible.
+        if lower.len() >= 3
+            && (other.split('_').any(|part| part == lower)
+                || lower.split('_').any(|part| part == other))
+        {
+            score = score.max(0.8);
+        }
         // Ties go to the alphabetically first candidate, so output does not depend on the
         // order candidates come in.
         let better = match best {
             None => true,
-            Some((s, c)) => score > s || (score == s && candidate < c),
+            Some((s, c)) => match score.total_cmp(&s) {
+                std::cmp::Ordering::Greater => true,
+                std::cmp::Ordering::Equal => candidate < c,
+                std::cmp::Ordering::Less => false,
+            },
         };
         if better {
             best = Some((score, candidate));
@@ -37,5 +49,9 @@ mod tests {
             Some("train_model")
         );
         assert_eq!(did_you_mean("evaluate", names), None);
+        assert_eq!(
+            did_you_mean("depth", ["max_depth", "rows"]).as_deref(),
+            Some("max_depth")
+        );
     }
 }

@@ -9,6 +9,39 @@ use crate::model::{Argument, Component, IoType, PipelineParam, Task};
 
 use super::suggest::did_you_mean;
 
+/// Components whose definitions have errors: calls of them are not checked again, so one
+/// mistake gives one error.
+#[derive(Debug, Default)]
+pub(crate) struct Failed {
+    pub(crate) names: std::collections::BTreeSet<String>,
+    /// A cell could not be parsed, or a component's name could not be read, so any component
+    /// may be the one that failed.
+    pub(crate) unreadable_definitions: bool,
+}
+
+impl Failed {
+    pub(crate) fn covers(&self, name: &str) -> bool {
+        self.unreadable_definitions || self.names.contains(name)
+    }
+}
+
+/// A component call as the notebook writes it.
+pub(crate) struct Call {
+    /// An index into the components.
+    pub(crate) component: usize,
+    pub(crate) variable: String,
+    /// The arguments whose values resolved.
+    pub(crate) written: Vec<WrittenArgument>,
+    /// Every input name the call gives, resolved or not: an argument whose value was rejected
+    /// is wrong, not missing.
+    pub(crate) attempted: Vec<String>,
+    /// False when the call's arguments cannot all be known (positional arguments), so missing
+    /// ones are not reported.
+    pub(crate) complete: bool,
+    pub(crate) after: Vec<usize>,
+    pub(crate) span: Span,
+}
+
 /// One argument as written, with where.
 pub(crate) struct WrittenArgument {
     pub(crate) input: String,
@@ -54,23 +87,27 @@ impl<'a> Wiring<'a> {
         match argument {
             Argument::PipelineParam(name) => format!("pipeline parameter `{name}`"),
             Argument::Constant(value) => format!("the constant `{value}`"),
+            Argument::TaskOutput { task, output } if output == "Output" => {
+                format!("the return value of task `{}`", self.tasks[*task].variable)
+            }
             Argument::TaskOutput { task, output } => {
                 format!("output `{output}` of task `{}`", self.tasks[*task].variable)
             }
         }
     }
 
-    /// Adds a call of `component`. Reports every problem with the arguments and still adds the
+    /// Adds a call of a component. Reports every problem with the arguments and still adds the
     /// task (with the good arguments), so later tasks that use it are checked too.
-    pub(crate) fn add_task(
-        &mut self,
-        component: usize,
-        variable: String,
-        written: Vec<WrittenArgument>,
-        after: Vec<usize>,
-        call_span: Span,
-        diagnostics: &mut Diagnostics,
-    ) -> usize {
+    pub(crate) fn add_task(&mut self, call: Call, diagnostics: &mut Diagnostics) -> usize {
+        let Call {
+            component,
+            variable,
+            written,
+            attempted,
+            complete,
+            after,
+            span: call_span,
+        } = call;
         let spec = &self.components[component];
         let mut arguments: Vec<(String, Argument)> = Vec::new();
         for arg in written {
@@ -115,11 +152,11 @@ impl<'a> Wiring<'a> {
             if !fits {
                 let have = self
                     .argument_type(&arg.value)
-                    .map_or_else(|| "a constant".to_owned(), |t| format!("a {t}"));
+                    .map_or_else(|| "a constant".to_owned(), |t| t.to_string());
                 let mut diagnostic = Diagnostic::error(
                     arg.value_span,
                     format!(
-                        "input `{}` of component `{}` is a {}, but {} is {have}",
+                        "input `{}` of component `{}` is {}, but {} is {have}",
                         arg.input,
                         spec.name,
                         input.ty,
@@ -141,11 +178,13 @@ impl<'a> Wiring<'a> {
             .inputs
             .iter()
             .filter(|input| {
-                !input.optional && !arguments.iter().any(|(name, _)| name == &input.name)
+                !input.optional
+                    && !attempted.contains(&input.name)
+                    && !arguments.iter().any(|(name, _)| name == &input.name)
             })
             .map(|input| input.name.as_str())
             .collect();
-        if !missing.is_empty() {
+        if complete && !missing.is_empty() {
             let plural = if missing.len() == 1 { "" } else { "s" };
             diagnostics.push(Diagnostic::error(
                 call_span,
@@ -181,7 +220,7 @@ impl<'a> Wiring<'a> {
 pub(crate) fn list_names<'s>(names: impl IntoIterator<Item = &'s str>) -> String {
     let names: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
     match names.as_slice() {
-        [] => "none".to_owned(),
+        [] => "(none)".to_owned(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }

@@ -1,4 +1,4 @@
-//! `configs/defaults.yaml`: every resolved option, in AutoMLOps 1.0's layout (`gcp:` and
+//! `configs/defaults.yaml`: every resolved option, in `AutoMLOps` 1.0's layout (`gcp:` and
 //! `pipelines:`), plus the tooling switches.
 
 use serde::Serialize;

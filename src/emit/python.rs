@@ -81,7 +81,7 @@ mod tests {
         assert_eq!(string("it's\n\"x\"\\"), r#"'it\'s\n"x"\\'"#);
         assert_eq!(
             literal(&serde_json::json!({"a": [1, 2.5, true, null], "b": "'; import os"})),
-            r#"{'a': [1, 2.5, True, None], 'b': '\'; import os'}"#
+            r"{'a': [1, 2.5, True, None], 'b': '\'; import os'}"
         );
         assert_eq!(docstring(r#"say """hi""" \o"#), r#"say \"\"\"hi\"\"\" \\o"#);
     }

@@ -1,6 +1,8 @@
 //! Generated Python and the Dockerfile, rendered from `templates/` with view structs computed
 //! here (templates hold no logic).
 
+use std::fmt::Write as _;
+
 use askama::Template;
 
 use crate::analyze::Analysis;
@@ -56,7 +58,7 @@ pub(super) fn component(component: &Component, notebook: &str) -> Result<String,
     )
 }
 
-/// The function AutoMLOps 1.0 generated around a `%%define_component` cell's body.
+/// The function `AutoMLOps` 1.0 generated around a `%%define_component` cell's body.
 fn body_function(component: &Component, body: &str) -> String {
     let params: Vec<String> = component
         .inputs
@@ -77,7 +79,7 @@ fn body_function(component: &Component, body: &str) -> String {
                 .description
                 .as_deref()
                 .unwrap_or("No description provided.");
-            doc.push_str(&format!("\n    {}: {}", input.name, text));
+            let _ = write!(doc, "\n    {}: {}", input.name, text);
         }
     }
     let body = dedent(body.trim_matches('\n'));

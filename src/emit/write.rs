@@ -11,7 +11,7 @@ use super::Artifacts;
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write `{path}`: {source}")]
-pub struct WriteError {
+pub(crate) struct WriteError {
     path: String,
     source: io::Error,
 }
@@ -32,7 +32,7 @@ impl Drop for Staging {
     }
 }
 
-pub fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
+pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
     let parent = match out_dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -50,7 +50,10 @@ pub fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
         }
         fs::write(&path, contents).map_err(at(&path))?;
         #[cfg(unix)]
-        if relative.ends_with(".sh") {
+        if Path::new(relative)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("sh"))
+        {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).map_err(at(&path))?;
         }

@@ -18,10 +18,10 @@ pub(crate) struct OptionSpec {
     /// The keyword in the notebook (`af_registry_name`); the flag is its kebab case.
     pub(crate) name: &'static str,
     pub(crate) kind: OptionKind,
-    /// The default as AutoMLOps 1.0 documents it, or how it is derived.
+    /// The default as `AutoMLOps` 1.0 documents it, or how it is derived.
     pub(crate) default: &'static str,
     pub(crate) help: &'static str,
-    /// Another name AutoMLOps 1.0 accepted for the same option.
+    /// Another name `AutoMLOps` 1.0 accepted for the same option.
     pub(crate) alias: Option<&'static str>,
 }
 
@@ -166,7 +166,7 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
     ),
 ];
 
-/// The schedule value that means "no schedule", as AutoMLOps 1.0 spelled it.
+/// The schedule value that means "no schedule", as `AutoMLOps` 1.0 spelled it.
 pub(crate) const NO_SCHEDULE: &str = "No Schedule Specified";
 
 /// Looks an option up by its name or its alias.

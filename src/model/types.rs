@@ -59,9 +59,9 @@ impl ParamType {
             (ParamType::String, Value::String(_))
             | (ParamType::Boolean, Value::Bool(_))
             | (ParamType::List, Value::Array(_))
-            | (ParamType::Struct, Value::Object(_)) => true,
+            | (ParamType::Struct, Value::Object(_))
+            | (ParamType::Double, Value::Number(_)) => true,
             (ParamType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
-            (ParamType::Double, Value::Number(_)) => true,
             _ => false,
         }
     }
@@ -137,8 +137,8 @@ pub(crate) enum IoType {
 impl fmt::Display for IoType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            IoType::Parameter(t) => write!(f, "parameter of type {t}"),
-            IoType::Artifact(t) => write!(f, "artifact of type {}", t.python()),
+            IoType::Parameter(t) => write!(f, "a parameter of type {t}"),
+            IoType::Artifact(t) => write!(f, "an artifact of type {}", t.python()),
         }
     }
 }

@@ -41,7 +41,7 @@ pub enum CellKind {
     Raw,
 }
 
-/// The cell magics of AutoMLOps 1.0 that mark a cell's role; any other `%%magic` makes a cell
+/// The cell magics of `AutoMLOps` 1.0 that mark a cell's role; any other `%%magic` makes a cell
 /// that is not Python (`%%bash`, `%%writefile`, ...), which automlops skips.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CellMagic {
@@ -60,6 +60,8 @@ pub struct Cell {
     /// The Python to parse: `source` with the cell magic line and IPython-only lines replaced
     /// by spaces, so every byte offset means the same in both.
     pub python: String,
+    /// The byte ranges of the lines that were blanked.
+    pub ipython_lines: Vec<(usize, usize)>,
 }
 
 /// A notebook: its display name (used in diagnostics) and its cells in order.
@@ -129,20 +131,23 @@ impl Cell {
                 kind,
                 python: String::new(),
                 magic: None,
+                ipython_lines: Vec::new(),
                 source,
             };
         }
         let magic = cell_magic(&source);
-        let python = blank_ipython_lines(&source);
+        let (python, ipython_lines) = blank_ipython_lines(&source);
         Self {
             kind,
             source,
             magic,
             python,
+            ipython_lines,
         }
     }
 
     /// Whether the cell holds Python that automlops reads.
+    #[must_use]
     pub fn is_python(&self) -> bool {
         self.kind == CellKind::Code && self.magic != Some(CellMagic::Other)
     }
@@ -161,16 +166,18 @@ fn cell_magic(source: &str) -> Option<CellMagic> {
     })
 }
 
-/// Replaces every line that IPython handles itself (`!cmd`, `%magic`, `%%magic`, `?help`) with
+/// Replaces every line that `IPython` handles itself (`!cmd`, `%magic`, `%%magic`, `?help`) with
 /// spaces of the same byte length. Continuation lines of such a line (ending in `\`) go too.
-fn blank_ipython_lines(source: &str) -> String {
+fn blank_ipython_lines(source: &str) -> (String, Vec<(usize, usize)>) {
     let mut out = String::with_capacity(source.len());
+    let mut blanked = Vec::new();
     let mut continuing = false;
     for line in source.split_inclusive('\n') {
         let content = line.trim_end_matches(['\n', '\r']);
         let trimmed = content.trim_start();
         let escape = continuing || trimmed.starts_with(['!', '%', '?']);
         if escape {
+            blanked.push((out.len(), out.len() + content.len()));
             out.extend(std::iter::repeat_n(' ', content.len()));
             out.push_str(&line[content.len()..]);
             continuing = content.ends_with('\\');
@@ -178,7 +185,7 @@ fn blank_ipython_lines(source: &str) -> String {
             out.push_str(line);
         }
     }
-    out
+    (out, blanked)
 }
 
 #[cfg(test)]
@@ -188,7 +195,8 @@ mod tests {
     #[test]
     fn blanking_keeps_offsets_and_other_lines() {
         let source = "!pip install x\nimport os\n  %time f()\nx = 1";
-        let python = blank_ipython_lines(source);
+        let (python, blanked) = blank_ipython_lines(source);
+        assert_eq!(blanked, vec![(0, 14), (25, 36)]);
         assert_eq!(python.len(), source.len());
         assert_eq!(python, "              \nimport os\n           \nx = 1");
     }

@@ -217,17 +217,6 @@ impl Expr {
         }
     }
 
-    /// The keyword argument `name` of a call, if this is a call that has it.
-    pub(crate) fn keyword(&self, name: &str) -> Option<&Expr> {
-        match self {
-            Expr::Call { keywords, .. } => keywords
-                .iter()
-                .find(|keyword| keyword.name.as_deref() == Some(name))
-                .map(|keyword| &keyword.value),
-            _ => None,
-        }
-    }
-
     /// A short description of the expression's kind, for messages.
     pub(crate) fn describe(&self) -> &'static str {
         match self {

@@ -224,7 +224,7 @@ impl Converter<'_> {
 
     fn fstring(&self, value: &py::FStringValue) -> Vec<FStringPart> {
         let mut parts = Vec::new();
-        for part in value.iter() {
+        for part in value {
             match part {
                 py::FStringPart::Literal(literal) => {
                     parts.push(FStringPart::Literal(literal.value.to_string()));

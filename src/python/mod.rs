@@ -24,7 +24,7 @@ pub(crate) struct TopLevel {
     pub(crate) facts: Facts,
 }
 
-/// Parses one cell. `text` is the cell's Python (IPython lines already blanked). Returns the
+/// Parses one cell. `text` is the cell's Python (`IPython` lines already blanked). Returns the
 /// statements, or every syntax error in the cell.
 pub(crate) fn parse_cell(cell: usize, text: &str) -> Result<Vec<TopLevel>, Vec<Diagnostic>> {
     // Guard against parser panics on pathological input (ruff has had such bugs, e.g.
@@ -44,22 +44,7 @@ pub(crate) fn parse_cell(cell: usize, text: &str) -> Result<Vec<TopLevel>, Vec<D
         ]);
     };
     if !parsed.errors().is_empty() {
-        return Err(parsed
-            .errors()
-            .iter()
-            .map(|error| {
-                let range = error.range();
-                let start = clamp_to_char_boundary(text, range.start().to_usize());
-                let end = clamp_to_char_boundary(text, range.end().to_usize()).max(start);
-                Diagnostic::error(
-                    Span::new(cell, start, end),
-                    format!(
-                        "Python syntax error: {}",
-                        lowercase_first(&error.error.to_string())
-                    ),
-                )
-            })
-            .collect());
+        return Err(syntax_errors(cell, text, parsed.errors()));
     }
     let module = parsed.into_syntax();
     let Some(module) = module.as_module() else {
@@ -74,6 +59,37 @@ pub(crate) fn parse_cell(cell: usize, text: &str) -> Result<Vec<TopLevel>, Vec<D
             facts: facts::collect(cell, stmt),
         })
         .collect())
+}
+
+/// Syntax errors worth showing. Error recovery reports the consequences of one mistake too
+/// (`expected ','` on the next line, `unexpected EOF` after an unclosed bracket); an error on the
+/// same or the next line of one already kept, and an end-of-file error after any other, are
+/// left out, so each real mistake is reported once.
+fn syntax_errors(
+    cell: usize,
+    text: &str,
+    errors: &[ruff_python_parser::ParseError],
+) -> Vec<Diagnostic> {
+    let mut kept: Vec<Diagnostic> = Vec::new();
+    let mut last_line: Option<usize> = None;
+    for error in errors {
+        let range = error.range();
+        let start = clamp_to_char_boundary(text, range.start().to_usize());
+        let end = clamp_to_char_boundary(text, range.end().to_usize()).max(start);
+        let line = text[..start].matches('\n').count();
+        let message = lowercase_first(&error.error.to_string());
+        let cascade = last_line.is_some_and(|last| line <= last + 1)
+            || (!kept.is_empty() && message.contains("EOF"));
+        if cascade {
+            continue;
+        }
+        last_line = Some(line);
+        kept.push(Diagnostic::error(
+            Span::new(cell, start, end),
+            format!("Python syntax error: {message}"),
+        ));
+    }
+    kept
 }
 
 fn clamp_to_char_boundary(text: &str, mut offset: usize) -> usize {

@@ -1,4 +1,4 @@
-//! The KFP emitter: the pipeline's IR inside a Vertex AI PipelineJob template, and one IR file
+//! The KFP emitter: the pipeline's IR inside a Vertex AI `PipelineJob` template, and one IR file
 //! per component (`components/<name>/component.yaml`), which kfp loads with
 //! `load_component_from_file`.
 
@@ -126,7 +126,7 @@ fn task_spec(
     }
 }
 
-/// The pipeline as a Vertex AI PipelineJob template.
+/// The pipeline as a Vertex AI `PipelineJob` template.
 pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Error> {
     let image = analysis.settings.component_image();
     let pipeline = &analysis.pipeline;

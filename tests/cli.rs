@@ -1,0 +1,257 @@
+//! The real binary: exit statuses, what lands on disk, and what does not.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common::{percent_to_ipynb, repo};
+
+fn automlops(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_automlops"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn example(name: &str) -> String {
+    repo()
+        .join("examples")
+        .join(name)
+        .join("training.ipynb")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn compile_writes_the_tree_and_exits_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let output = automlops(
+        &[
+            "compile",
+            &example("training_custom"),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    for file in [
+        "scripts/pipeline_spec/pipeline_job.json",
+        "pipelines/runtime_parameters/pipeline_parameter_values.json",
+        "pipelines/pipeline.py",
+        "components/create_dataset/component.yaml",
+        "components/component_base/Dockerfile",
+        "components/component_base/requirements.txt",
+        "components/component_base/src/train_model.py",
+        "configs/defaults.yaml",
+        "images/.gitkeep",
+    ] {
+        assert!(out.join(file).is_file(), "{file} is missing");
+    }
+    assert!(stderr(&output).contains("compiled"), "{}", stderr(&output));
+    // No staging directory is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("out")]);
+}
+
+#[test]
+fn default_output_is_automlops_beside_the_notebook() {
+    let tmp = tempfile::tempdir().unwrap();
+    let notebook = tmp.path().join("nb").join("training.ipynb");
+    std::fs::create_dir_all(notebook.parent().unwrap()).unwrap();
+    std::fs::copy(example("training_kfp"), &notebook).unwrap();
+    let output = automlops(&["compile", notebook.to_str().unwrap()], tmp.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        tmp.path()
+            .join("nb/AutoMLOps/scripts/pipeline_spec/pipeline_job.json")
+            .is_file()
+    );
+    // The run-time-only value gets its warning, with its cell.
+    assert!(
+        stderr(&output)
+            .contains("warning: the value of pipeline parameter `output_model_directory`")
+    );
+    assert!(stderr(&output).contains("cell 9, line 5"));
+}
+
+#[test]
+fn a_bad_notebook_exits_1_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let notebook = tmp.path().join("bad.ipynb");
+    let text = std::fs::read_to_string(example("training_custom"))
+        .unwrap()
+        .replace(
+            r#"\"component_name\": \"train_model\""#,
+            r#"\"component_name\": \"trian_model\""#,
+        );
+    std::fs::write(&notebook, text).unwrap();
+    let out = tmp.path().join("out");
+    let output = automlops(
+        &[
+            "compile",
+            notebook.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("component `trian_model` is not defined"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("did you mean `train_model`?"));
+    assert!(stderr(&output).contains("nothing was written"));
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn unreadable_input_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = automlops(&["compile", "missing.ipynb"], tmp.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("cannot read `missing.ipynb`"),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::write(tmp.path().join("broken.ipynb"), "{\"cells\": [").unwrap();
+    let output = automlops(&["compile", "broken.ipynb"], tmp.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("is not valid notebook JSON (line 1"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn help_documents_every_option() {
+    let output = automlops(&["compile", "--help"], &repo());
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for flag in [
+        "--project-id",
+        "--pipeline-params",
+        "--af-registry-location",
+        "--af-registry-name",
+        "--gs-bucket-location",
+        "--gs-bucket-name",
+        "--csr-name",
+        "--schedule",
+        "--schedule-location",
+        "--parameter-values-path",
+        "--pipeline-job-spec-path",
+        "--pipeline-runner-sa",
+        "--use-kfp-spec",
+        "--run-local",
+        "--cb-trigger-location",
+        "--cb-trigger-name",
+        "--cloud-run-location",
+        "--cloud-run-name",
+        "--csr-branch-name",
+        "--schedule-name",
+        "--output",
+        "--parameter",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+    assert!(help.contains("[default: vertex-mlops-af]"));
+}
+
+#[test]
+fn flags_and_parameters_override_the_notebook() {
+    let tmp = tempfile::tempdir().unwrap();
+    let params = tmp.path().join("params.json");
+    std::fs::write(
+        &params,
+        r#"{"bq_table": "other.ds.t", "model_directory": "gs://b/m", "data_path": "gs://b/d", "project_id": "x", "region": "europe-west4"}"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let output = automlops(
+        &[
+            "compile",
+            &example("training_custom"),
+            "-o",
+            out.to_str().unwrap(),
+            "--af-registry-name",
+            "my-registry",
+            "--pipeline-params",
+            params.to_str().unwrap(),
+            "-p",
+            "PROJECT_ID=another-project",
+            "--schedule-pattern",
+            "0 3 * * *",
+        ],
+        tmp.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let job = std::fs::read_to_string(out.join("scripts/pipeline_spec/pipeline_job.json")).unwrap();
+    // -p changes the constant the notebook's project_id= reads; the flag changes the registry.
+    assert!(job.contains("us-central1-docker.pkg.dev/another-project/my-registry/components/component_base:latest"), "{job}");
+    assert!(job.contains("\"region\": \"europe-west4\""));
+    let defaults = std::fs::read_to_string(out.join("configs/defaults.yaml")).unwrap();
+    assert!(
+        defaults.contains("cloud_schedule_pattern: 0 3 * * *"),
+        "{defaults}"
+    );
+}
+
+#[test]
+fn recompiling_keeps_files_automlops_did_not_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let args = [
+        "compile",
+        &example("training_custom"),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    assert!(automlops(&args, tmp.path()).status.success());
+    std::fs::write(out.join("NOTES.md"), "mine").unwrap();
+    std::fs::write(out.join("pipelines/pipeline.py"), "stale").unwrap();
+    assert!(automlops(&args, tmp.path()).status.success());
+    assert_eq!(
+        std::fs::read_to_string(out.join("NOTES.md")).unwrap(),
+        "mine"
+    );
+    assert_ne!(
+        std::fs::read_to_string(out.join("pipelines/pipeline.py")).unwrap(),
+        "stale"
+    );
+}
+
+#[test]
+fn a_bad_run_local_flag_is_a_usage_error() {
+    let output = automlops(
+        &[
+            "compile",
+            &example("training_custom"),
+            "--run-local",
+            "maybe",
+        ],
+        &repo(),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("maybe"));
+}
+
+#[test]
+fn percent_fixtures_convert_to_notebooks() {
+    let json = percent_to_ipynb("# %% [markdown]\n# Title\n# %%\nx = 1\n\n");
+    assert!(json.contains("\"cell_type\": \"markdown\""));
+    assert!(json.contains("\"source\": \"x = 1\""));
+}

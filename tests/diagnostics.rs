@@ -1,0 +1,28 @@
+//! The catalogue of bad notebooks: each fixture in `tests/fixtures/errors/` must fail with the
+//! located, rendered errors in its snapshot, and nothing may be produced.
+
+use automlops::compile::Options;
+
+use crate::common::{fixture_notebook, rendered_errors, repo};
+
+#[test]
+fn every_bad_notebook_gets_located_errors() {
+    let dir = repo().join("tests/fixtures/errors");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 20, "the catalogue is missing fixtures");
+    for path in paths {
+        let notebook = fixture_notebook(&path);
+        let rendered = rendered_errors(&notebook, &Options::default());
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let expect = std::fs::read_to_string(&path).unwrap();
+        let expect = expect.lines().next().unwrap_or_default().to_owned();
+        insta::with_settings!({ description => expect, omit_expression => true }, {
+            insta::assert_snapshot!(name, rendered);
+        });
+    }
+}
