@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::model::Settings;
-use crate::model::settings::{NO_SCHEDULE, OPTIONS, OptionKind, option_spec};
+use crate::model::settings::{NO_SCHEDULE, OPTIONS, OptionKind, UNSUPPORTED_OPTIONS, option_spec};
 
 use super::scan::{Arg, OptionsCall};
 use super::suggest::did_you_mean;
@@ -33,6 +33,20 @@ pub(crate) fn resolve(
     let mut spans: BTreeMap<&'static str, Span> = BTreeMap::new();
     if let Some(call) = calls.last() {
         for Arg { name, span, value } in &call.args {
+            if let Some((_, unused)) = UNSUPPORTED_OPTIONS.iter().find(|(n, _)| n == name) {
+                let is_unused =
+                    value.kind == Kind::None || value.as_str().is_some_and(|v| unused.contains(&v));
+                if !is_unused {
+                    diagnostics.push(
+                        Diagnostic::warning(
+                            *span,
+                            format!("option `{name}` of AutoMLOps 1.0 is not supported yet and is ignored"),
+                        )
+                        .with_hint("the pipeline compiles without it; the README lists what is supported"),
+                    );
+                }
+                continue;
+            }
             let Some(spec) = option_spec(name) else {
                 let names = OPTIONS.iter().map(|o| o.name);
                 diagnostics.push(

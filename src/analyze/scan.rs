@@ -223,12 +223,12 @@ fn warn_dropped_ipython_lines(
     }
 }
 
-/// The text of a span of the notebook's Python.
+/// The text of a span of the notebook, as written (`IPython` lines included).
 pub(crate) fn text_of(notebook: &Notebook, span: Span) -> &str {
     notebook
         .cells
         .get(span.cell)
-        .and_then(|cell| cell.python.get(span.start..span.end))
+        .and_then(|cell| cell.source.get(span.start..span.end))
         .unwrap_or_default()
 }
 

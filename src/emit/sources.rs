@@ -15,8 +15,8 @@ use super::python;
 struct ComponentPy<'a> {
     notebook: &'a str,
     name: &'a str,
-    kfp_syntax: bool,
-    imports: Vec<String>,
+    /// The import block, one statement per line.
+    imports: String,
     function: String,
 }
 
@@ -40,22 +40,54 @@ struct Dockerfile<'a> {
 /// `components/component_base/src/<name>.py`.
 pub(super) fn component(component: &Component, notebook: &str) -> Result<String, askama::Error> {
     let name = component.name.as_str();
-    let (imports, function, kfp_syntax) = match &component.source {
+    // What the executor needs, then what the code needs: Kubeflow functions expect the names
+    // kfp's own lightweight components provide; cell bodies get their `%%define_imports` lines.
+    let mut imports = vec!["import argparse", "import json", ""];
+    let (user_imports, function) = match &component.source {
         ComponentSource::Body { imports, body } => {
-            (imports.clone(), body_function(component, body), false)
+            (imports.as_slice(), body_function(component, body))
         }
-        ComponentSource::Function { source } => (Vec::new(), source.trim_end().to_owned(), true),
+        ComponentSource::Function { source } => {
+            imports.extend([
+                "import kfp",
+                "from kfp import dsl",
+                "from kfp.dsl import *",
+                "from typing import *",
+                "",
+            ]);
+            (&[][..], trim_lines(source))
+        }
     };
+    imports.push("from kfp.dsl import executor");
+    let mut user: Vec<&str> = user_imports
+        .iter()
+        .map(String::as_str)
+        .filter(|line| !imports.contains(line))
+        .collect();
+    user.dedup();
+    if !user.is_empty() {
+        imports.push("");
+        imports.extend(user);
+    }
     finish(
         ComponentPy {
             notebook,
             name,
-            kfp_syntax,
-            imports,
+            imports: imports.join("\n"),
             function,
         }
         .render(),
     )
+}
+
+/// The text without trailing whitespace on any line or at the end.
+fn trim_lines(text: &str) -> String {
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_end()
+        .to_owned()
 }
 
 /// The function `AutoMLOps` 1.0 generated around a `%%define_component` cell's body.
@@ -182,11 +214,22 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
             } else {
                 format!(".after({})", after.join(", "))
             };
-            format!(
+            let one_line = format!(
                 "{variable} = {}({}){after}",
                 component.name,
                 args.join(", ")
-            )
+            );
+            // Long calls get one argument per line, as black would write them.
+            if one_line.len() + 4 <= 99 {
+                one_line
+            } else {
+                let args: Vec<String> = args.iter().map(|a| format!("        {a},")).collect();
+                format!(
+                    "{variable} = {}(\n{}\n    ){after}",
+                    component.name,
+                    args.join("\n")
+                )
+            }
         })
         .collect();
     finish(

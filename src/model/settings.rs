@@ -166,6 +166,16 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
     ),
 ];
 
+/// Options of `AutoMLOps` 1.0.x that automlops does not implement, with the values that mean
+/// "not used" (`AutoMLOps`'s own example notebook passes them explicitly): those are accepted
+/// silently, any other value gets a warning.
+pub(crate) const UNSUPPORTED_OPTIONS: &[(&str, &[&str])] = &[
+    ("cloud_tasks_queue_location", &["us-central1"]),
+    ("cloud_tasks_queue_name", &["queueing-svc"]),
+    ("custom_training_job_specs", &[]),
+    ("vpc_connector", &["No VPC Specified"]),
+];
+
 /// The schedule value that means "no schedule", as `AutoMLOps` 1.0 spelled it.
 pub(crate) const NO_SCHEDULE: &str = "No Schedule Specified";
 

@@ -166,8 +166,12 @@ fn cell_magic(source: &str) -> Option<CellMagic> {
     })
 }
 
-/// Replaces every line that `IPython` handles itself (`!cmd`, `%magic`, `%%magic`, `?help`) with
-/// spaces of the same byte length. Continuation lines of such a line (ending in `\`) go too.
+/// Replaces what `IPython` handles itself with text of the same byte length, so offsets and
+/// line numbers stay those of the cell: a line magic, shell escape or help line (`%time f()`,
+/// `!pip install x`, `?obj`) and the right-hand side of `files = !ls` become `...` (a no-op
+/// expression, so an `if` block whose only line it was still parses) padded with spaces; a
+/// cell magic line and continuation lines (after a trailing `\`) become spaces. Returns the
+/// text and the byte ranges replaced.
 fn blank_ipython_lines(source: &str) -> (String, Vec<(usize, usize)>) {
     let mut out = String::with_capacity(source.len());
     let mut blanked = Vec::new();
@@ -175,17 +179,52 @@ fn blank_ipython_lines(source: &str) -> (String, Vec<(usize, usize)>) {
     for line in source.split_inclusive('\n') {
         let content = line.trim_end_matches(['\n', '\r']);
         let trimmed = content.trim_start();
-        let escape = continuing || trimmed.starts_with(['!', '%', '?']);
-        if escape {
-            blanked.push((out.len(), out.len() + content.len()));
-            out.extend(std::iter::repeat_n(' ', content.len()));
-            out.push_str(&line[content.len()..]);
-            continuing = content.ends_with('\\');
+        let indent = content.len() - trimmed.len();
+        let escape_at = if continuing {
+            Some(0)
+        } else if trimmed.starts_with(['!', '%', '?']) {
+            Some(indent)
         } else {
+            assigned_escape(content)
+        };
+        let Some(at) = escape_at else {
             out.push_str(line);
+            continue;
+        };
+        let line_start = out.len();
+        blanked.push((line_start + at, line_start + content.len()));
+        out.push_str(&content[..at]);
+        let width = content.len() - at;
+        let placeholder = !continuing && !trimmed.starts_with("%%") && width >= 3;
+        if placeholder {
+            out.push_str("...");
         }
+        out.extend(std::iter::repeat_n(
+            ' ',
+            width - if placeholder { 3 } else { 0 },
+        ));
+        out.push_str(&line[content.len()..]);
+        continuing = content.ends_with('\\');
     }
     (out, blanked)
+}
+
+/// In `target = !cmd` or `target = %magic`, where the `!`/`%` starts.
+fn assigned_escape(line: &str) -> Option<usize> {
+    let equals = line.find('=')?;
+    let target = &line[..equals];
+    let plausible_target = !target.trim().is_empty()
+        && target.chars().all(|c| {
+            c.is_alphanumeric() || matches!(c, '_' | '.' | ',' | ' ' | '\t' | '[' | ']' | '(' | ')')
+        });
+    if !plausible_target || line[equals + 1..].starts_with('=') {
+        return None;
+    }
+    let rest = &line[equals + 1..];
+    let value = rest.trim_start();
+    value
+        .starts_with(['!', '%'])
+        .then(|| equals + 1 + (rest.len() - value.len()))
 }
 
 #[cfg(test)]
@@ -194,11 +233,18 @@ mod tests {
 
     #[test]
     fn blanking_keeps_offsets_and_other_lines() {
-        let source = "!pip install x\nimport os\n  %time f()\nx = 1";
+        let source =
+            "!pip install x\nimport os\n  %time f()\nx = 1\nif a:\n    out = !ls -l\n%%x\n!a";
         let (python, blanked) = blank_ipython_lines(source);
-        assert_eq!(blanked, vec![(0, 14), (25, 36)]);
         assert_eq!(python.len(), source.len());
-        assert_eq!(python, "              \nimport os\n           \nx = 1");
+        assert_eq!(
+            python,
+            "...           \nimport os\n  ...      \nx = 1\nif a:\n    out = ...   \n   \n  "
+        );
+        assert_eq!(blanked.len(), 5);
+        assert_eq!(&source[blanked[2].0..blanked[2].1], "!ls -l");
+        assert_eq!(assigned_escape("x == !y"), None);
+        assert_eq!(assigned_escape("print('a = !b')"), None);
     }
 
     #[test]

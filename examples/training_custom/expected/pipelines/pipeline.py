@@ -33,9 +33,20 @@ def pipeline(
     project_id: str,
     region: str,
 ):
-    create_dataset_task = create_dataset(bq_table=bq_table, data_path=data_path, project_id=project_id)
-    train_model_task = train_model(model_directory=model_directory, data_path=data_path).after(create_dataset_task)
-    deploy_model_task = deploy_model(model_directory=model_directory, project_id=project_id, region=region).after(train_model_task)
+    create_dataset_task = create_dataset(
+        bq_table=bq_table,
+        data_path=data_path,
+        project_id=project_id,
+    )
+    train_model_task = train_model(
+        model_directory=model_directory,
+        data_path=data_path,
+    ).after(create_dataset_task)
+    deploy_model_task = deploy_model(
+        model_directory=model_directory,
+        project_id=project_id,
+        region=region,
+    ).after(train_model_task)
 
 
 def main():

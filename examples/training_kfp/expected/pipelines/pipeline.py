@@ -32,7 +32,10 @@ def pipeline(
     region: str,
 ):
     dataset_task = create_dataset(bq_table=bq_table, project=project)
-    model_task = train_model(output_model_directory=output_model_directory, dataset=dataset_task.outputs['output_data_path'])
+    model_task = train_model(
+        output_model_directory=output_model_directory,
+        dataset=dataset_task.outputs['output_data_path'],
+    )
     deploy_task = deploy_model(model=model_task.outputs['model'], project=project, region=region)
 
 

@@ -5,7 +5,6 @@ import json
 
 from kfp.dsl import executor
 
-import json
 import os
 import joblib
 import pandas as pd

@@ -7,8 +7,8 @@ import kfp
 from kfp import dsl
 from kfp.dsl import *
 from typing import *
-from kfp.dsl import executor
 
+from kfp.dsl import executor
 
 
 def deploy_model(
