@@ -39,6 +39,19 @@ DEFAULT_VALIDATOR = os.path.join(os.path.dirname(REPO), 'shared', 'oracles',
                                  'validate_pipeline_job.py')
 JOB_PATH = os.path.join('scripts', 'pipeline_spec', 'pipeline_job.json')
 PARAMS_PATH = os.path.join('pipelines', 'runtime_parameters', 'pipeline_parameter_values.json')
+
+
+def output_paths(tree):
+    """The job and parameter-values paths the compile used (configs/defaults.yaml records them)."""
+    import yaml
+
+    try:
+        with open(os.path.join(tree, 'configs', 'defaults.yaml')) as f:
+            pipelines = yaml.safe_load(f).get('pipelines', {})
+    except OSError:
+        return JOB_PATH, PARAMS_PATH
+    return (pipelines.get('pipeline_job_spec_path', JOB_PATH),
+            pipelines.get('parameter_values_path', PARAMS_PATH))
 TIMEOUT = 600
 MAX_DETAIL_LINES = 30
 
@@ -183,7 +196,8 @@ def compare_builtin(spec, compiled_path):
 
 
 def check_example(runner, example, tree, validator):
-    job_file = os.path.join(tree, JOB_PATH)
+    job_path, params_path = output_paths(tree)
+    job_file = os.path.join(tree, job_path)
     job = runner.check(example, 'load-pipeline-job', load_job, job_file)
     if job is not None:
         spec = job['pipelineSpec']
@@ -192,7 +206,7 @@ def check_example(runner, example, tree, validator):
 
     if validator:
         cmd = [sys.executable, validator, job_file]
-        params = os.path.join(tree, PARAMS_PATH)
+        params = os.path.join(tree, params_path)
         # Not --require-all-params: a value only known when the notebook runs (datetime.now())
         # is left for run time by design, with a compile-time warning.
         if os.path.isfile(params):

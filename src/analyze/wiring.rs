@@ -86,7 +86,7 @@ impl<'a> Wiring<'a> {
     fn describe(&self, argument: &Argument) -> String {
         match argument {
             Argument::PipelineParam(name) => format!("pipeline parameter `{name}`"),
-            Argument::Constant(value) => format!("the constant `{value}`"),
+            Argument::Constant(value) => format!("the constant `{}`", python_literal(value)),
             Argument::TaskOutput { task, output } if output == "Output" => {
                 format!("the return value of task `{}`", self.tasks[*task].variable)
             }
@@ -149,10 +149,23 @@ impl<'a> Wiring<'a> {
                 (_, Some(_), _) => false,
                 (_, None, _) => true,
             };
+            if matches!(arg.value, Argument::Constant(serde_json::Value::Null)) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        arg.value_span,
+                        format!(
+                            "`None` cannot be passed to input `{}` of component `{}`",
+                            arg.input, spec.name
+                        ),
+                    )
+                    .with_hint(format!("leave `{}` out to use its default", arg.input)),
+                );
+                continue;
+            }
             if !fits {
                 let have = self
                     .argument_type(&arg.value)
-                    .map_or_else(|| "a constant".to_owned(), |t| t.to_string());
+                    .map_or_else(|| constant_kind(&arg.value).to_owned(), |t| t.to_string());
                 let mut diagnostic = Diagnostic::error(
                     arg.value_span,
                     format!(
@@ -213,6 +226,28 @@ impl<'a> Wiring<'a> {
             after,
         });
         self.tasks.len() - 1
+    }
+}
+
+/// A constant as Python writes it, for messages.
+fn python_literal(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "None".to_owned(),
+        serde_json::Value::Bool(true) => "True".to_owned(),
+        serde_json::Value::Bool(false) => "False".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn constant_kind(argument: &Argument) -> &'static str {
+    match argument {
+        Argument::Constant(serde_json::Value::String(_)) => "a string",
+        Argument::Constant(serde_json::Value::Number(n)) if n.is_f64() => "a float",
+        Argument::Constant(serde_json::Value::Number(_)) => "an integer",
+        Argument::Constant(serde_json::Value::Bool(_)) => "a boolean",
+        Argument::Constant(serde_json::Value::Array(_)) => "a list",
+        Argument::Constant(serde_json::Value::Object(_)) => "a dict",
+        _ => "a constant",
     }
 }
 
