@@ -237,6 +237,55 @@ def check_example(runner, example, tree, validator):
                          None, True)
 
 
+# Components whose code needs nothing beyond kfp and the standard library, run for real through
+# the KFP executor exactly as Vertex AI runs them: (example, component, input parameter values).
+EXECUTOR_SMOKE = [
+    ('kfp_features', 'describe', {'score': 0.75, 'passed': True, 'splits': ['train', 'test']}),
+    ('kfp_features', 'announce', {'message': 'hello'}),
+    ('custom_types', 'summarize', {'values': [1.5, 2.5, 4], 'weights': {'0': 2.0}, 'scale': 1.0,
+                                   'rounds': 3, 'verbose': True, 'summary_path': 'out/summary.json'}),
+]
+
+
+def run_component(tree, component, parameter_values):
+    """Runs src/<component>.py with an ExecutorInput built from its component.yaml; returns
+    the executor output it wrote."""
+    import yaml
+
+    with open(os.path.join(tree, 'components', component, 'component.yaml')) as f:
+        spec = yaml.safe_load(f)
+    comp = next(iter(spec['components'].values()))
+    with tempfile.TemporaryDirectory() as scratch:
+        outputs = comp.get('outputDefinitions', {})
+        executor_input = {
+            'inputs': {'parameterValues': parameter_values},
+            'outputs': {
+                'artifacts': {
+                    name: {'artifacts': [{'name': name, 'type': a['artifactType'],
+                                          'uri': f'gs://automlops-smoke/{component}/{name}', 'metadata': {}}]}
+                    for name, a in outputs.get('artifacts', {}).items()
+                },
+                'parameters': {name: {'outputFile': os.path.join(scratch, name)}
+                               for name in outputs.get('parameters', {})},
+                'outputFile': os.path.join(scratch, 'executor_output.json'),
+            },
+        }
+        src = os.path.join(tree, 'components', 'component_base', 'src', f'{component}.py')
+        run([sys.executable, src, '--executor_input', json.dumps(executor_input),
+             '--function_to_execute', component], cwd=scratch)
+        shutil.rmtree('/gcs/automlops-smoke', ignore_errors=True)
+        output_file = executor_input['outputs']['outputFile']
+        # The executor writes no output file for a component without outputs.
+        written = {}
+        if os.path.exists(output_file):
+            with open(output_file) as f:
+                written = json.load(f)
+    missing = set(outputs.get('parameters', {})) - set(written.get('parameterValues', {}))
+    if missing:
+        raise CheckFailed(f'the executor did not write output parameters {sorted(missing)}')
+    return written
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--examples', default=os.path.join(REPO, 'examples'),
@@ -259,6 +308,9 @@ def main(argv=None):
             continue
         checked += 1
         check_example(runner, example, tree, validator)
+        for smoke_example, component, values in EXECUTOR_SMOKE:
+            if smoke_example == example:
+                runner.check(example, f'executor:{component}', run_component, tree, component, values)
 
     if checked == 0:
         print(f'FAIL conformance: no example under {args.examples} has an expected/ directory')
