@@ -44,7 +44,7 @@ pub(crate) fn parse_cell(cell: usize, text: &str) -> Result<Vec<TopLevel>, Vec<D
         ]);
     };
     if !parsed.errors().is_empty() {
-        return Err(syntax_errors(cell, text, parsed.errors()));
+        return Err(syntax_errors(cell, text, &parsed));
     }
     let module = parsed.into_syntax();
     let Some(module) = module.as_module() else {
@@ -68,8 +68,9 @@ pub(crate) fn parse_cell(cell: usize, text: &str) -> Result<Vec<TopLevel>, Vec<D
 fn syntax_errors(
     cell: usize,
     text: &str,
-    errors: &[ruff_python_parser::ParseError],
+    parsed: &ruff_python_parser::Parsed<ruff_python_ast::Mod>,
 ) -> Vec<Diagnostic> {
+    let errors = parsed.errors();
     let mut kept: Vec<Diagnostic> = Vec::new();
     let mut last_line: Option<usize> = None;
     for error in errors {
@@ -84,12 +85,52 @@ fn syntax_errors(
             continue;
         }
         last_line = Some(line);
+        // An error on a later line than an unclosed bracket is the bracket's fault, and the
+        // bracket is where the fix goes (CPython says the same: "'(' was never closed").
+        if let Some((open, bracket)) = unclosed_bracket(parsed, start)
+            && text[..open].matches('\n').count() < line
+        {
+            kept.push(
+                Diagnostic::error(
+                    Span::new(cell, open, open + 1),
+                    format!("Python syntax error: `{bracket}` was never closed"),
+                )
+                .with_hint(format!("Python noticed at line {}: {message}", line + 1)),
+            );
+            continue;
+        }
         kept.push(Diagnostic::error(
             Span::new(cell, start, end),
             format!("Python syntax error: {message}"),
         ));
     }
     kept
+}
+
+/// The innermost bracket opened before `offset` and not closed before it.
+fn unclosed_bracket(
+    parsed: &ruff_python_parser::Parsed<ruff_python_ast::Mod>,
+    offset: usize,
+) -> Option<(usize, char)> {
+    use ruff_python_ast::token::TokenKind;
+    let mut open: Vec<(usize, char)> = Vec::new();
+    for token in parsed
+        .tokens()
+        .iter()
+        .take_while(|t| t.range().start().to_usize() < offset)
+    {
+        let at = token.range().start().to_usize();
+        match token.kind() {
+            TokenKind::Lpar => open.push((at, '(')),
+            TokenKind::Lsqb => open.push((at, '[')),
+            TokenKind::Lbrace => open.push((at, '{')),
+            TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
 }
 
 fn clamp_to_char_boundary(text: &str, mut offset: usize) -> usize {
