@@ -26,3 +26,37 @@ fn every_bad_notebook_gets_located_errors() {
         });
     }
 }
+
+/// Notebooks in `tests/fixtures/warnings/` compile, and their warnings are snapshotted.
+#[test]
+fn warnings_are_located_and_do_not_stop_the_compile() {
+    let dir = repo().join("tests/fixtures/warnings");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty());
+    for path in paths {
+        let notebook = fixture_notebook(&path);
+        let compiled = automlops::compile::compile(&notebook, &Options::default())
+            .unwrap_or_else(|e| panic!("{} should compile: {e:?}", path.display()));
+        assert!(
+            !compiled.warnings.is_empty(),
+            "{} has no warning",
+            path.display()
+        );
+        let rendered: String = compiled
+            .warnings
+            .iter()
+            .map(|d| automlops::render::render(&notebook, d, false))
+            .collect();
+        let name = format!("warnings_{}", path.file_stem().unwrap().to_string_lossy());
+        let expect = std::fs::read_to_string(&path).unwrap();
+        let expect = expect.lines().next().unwrap_or_default().to_owned();
+        insta::with_settings!({ description => expect, omit_expression => true }, {
+            insta::assert_snapshot!(name, rendered);
+        });
+    }
+}

@@ -114,6 +114,7 @@ fn type_error(value: &Value) -> Diagnostic {
 pub(crate) fn components(
     sites: &[CustomComponentSite],
     imports: &[ImportSite],
+    env: &super::value::Env,
     failed: &mut Failed,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Component> {
@@ -162,10 +163,9 @@ pub(crate) fn components(
         let used: Vec<&ImportSite> = imports
             .iter()
             .filter(|import| {
-                import
-                    .bindings
-                    .iter()
-                    .any(|b| site.facts.used_names.contains(b) && !param_names.contains(b.as_str()))
+                import.bindings.iter().any(|b| {
+                    site.facts.used_names.contains_key(b) && !param_names.contains(b.as_str())
+                })
             })
             .collect();
         let mut imported_modules: Vec<(String, Span)> = used
@@ -173,6 +173,20 @@ pub(crate) fn components(
             .flat_map(|i| i.facts.imported_modules.iter().cloned())
             .collect();
         imported_modules.extend(site.facts.imported_modules.iter().cloned());
+        let available: Vec<&str> = imports
+            .iter()
+            .flat_map(|i| i.bindings.iter().map(String::as_str))
+            .collect();
+        let params: Vec<&str> = param_names.iter().copied().collect();
+        super::free_names::check(
+            &name,
+            &site.facts,
+            &params,
+            &available,
+            false,
+            env,
+            diagnostics,
+        );
         components.push(Component {
             name: ComponentName::new(name),
             description,

@@ -36,6 +36,7 @@ pub(crate) fn check_pipeline_name(name: &str, span: Option<Span>, diagnostics: &
 pub(crate) fn components(
     sites: &[FunctionSite],
     source_of: &dyn Fn(Span) -> String,
+    env: &Env,
     failed: &mut Failed,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Component> {
@@ -191,6 +192,7 @@ pub(crate) fn components(
             failed.names.insert(def.name.clone());
             continue;
         }
+        super::free_names::check(&def.name, &site.facts, &[], &[], true, env, diagnostics);
         components.push(Component {
             name: ComponentName::new(def.name.clone()),
             description,

@@ -8,6 +8,7 @@
 mod annotation;
 mod custom;
 mod docstring;
+mod free_names;
 mod kfp;
 mod options;
 mod params;
@@ -67,8 +68,13 @@ pub(crate) fn analyze(
         ..wiring::Failed::default()
     };
     let (components, pipeline) = if settings.use_kfp_spec {
-        let components =
-            kfp::components(&scan.kfp_components, &source_of, &mut failed, diagnostics);
+        let components = kfp::components(
+            &scan.kfp_components,
+            &source_of,
+            &scan.env,
+            &mut failed,
+            diagnostics,
+        );
         let Some(site) = pick_one(
             &scan.kfp_pipelines,
             |s| s.def.name_span,
@@ -93,6 +99,7 @@ pub(crate) fn analyze(
         let components = custom::components(
             &scan.custom_components,
             &scan.imports,
+            &scan.env,
             &mut failed,
             diagnostics,
         );

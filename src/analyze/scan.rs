@@ -215,9 +215,18 @@ fn warn_dropped_ipython_lines(
     };
     for &(start, end) in &cell.ipython_lines {
         if component_code(start) {
+            let line = cell.source.get(start..end).unwrap_or_default();
+            let hint = if line.contains("pip install") {
+                "the image's packages come from `requirements.txt`: list the package in `packages_to_install` or import it in the code"
+            } else {
+                "do it in Python (for example with `subprocess.run([...])`), or move it to another cell"
+            };
             diagnostics.push(
-                Diagnostic::warning(Span::new(index, start, end), "this IPython line is not Python and is left out of the component")
-                    .with_hint("write it in Python (`subprocess.run([...])`, `time.perf_counter()`), or move it to another cell"),
+                Diagnostic::warning(
+                    Span::new(index, start, end),
+                    "this IPython line is not Python and is left out of the component",
+                )
+                .with_hint(hint),
             );
         }
     }
@@ -400,12 +409,7 @@ fn define_component(
     };
     let mut facts = Facts::default();
     for top in &stmts[1..] {
-        facts
-            .used_names
-            .extend(top.facts.used_names.iter().cloned());
-        facts
-            .imported_modules
-            .extend(top.facts.imported_modules.iter().cloned());
+        facts.merge(&top.facts);
     }
     let body = text.get(call_span.end..).unwrap_or_default();
     // The rest of the call's line (a trailing comment) is not part of the body.

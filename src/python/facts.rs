@@ -2,7 +2,7 @@
 //! the modules it imports. Used to keep only the imports a component needs and to derive its
 //! requirements.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as py, ExprContext};
@@ -12,11 +12,29 @@ use crate::diagnostic::Span;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Facts {
-    /// Every name read anywhere in the statement.
-    pub(crate) used_names: BTreeSet<String>,
+    /// Every name read anywhere in the statement, with where it is first read.
+    pub(crate) used_names: BTreeMap<String, Span>,
+    /// Every name the statement binds anywhere: assignment and loop targets, function, class
+    /// and parameter names, imports, `except ... as`, `with ... as`, match captures.
+    pub(crate) bound_names: BTreeSet<String>,
+    /// Whether a `from x import *` hides what is bound.
+    pub(crate) star_import: bool,
     /// Every imported module, as written (`sklearn.tree`, `google.cloud.bigquery` for
     /// `from google.cloud import bigquery`), with where.
     pub(crate) imported_modules: Vec<(String, Span)>,
+}
+
+impl Facts {
+    /// Adds the facts of a later statement.
+    pub(crate) fn merge(&mut self, later: &Facts) {
+        for (name, span) in &later.used_names {
+            self.used_names.entry(name.clone()).or_insert(*span);
+        }
+        self.bound_names.extend(later.bound_names.iter().cloned());
+        self.imported_modules
+            .extend(later.imported_modules.iter().cloned());
+        self.star_import |= later.star_import;
+    }
 }
 
 struct Collector {
@@ -24,23 +42,49 @@ struct Collector {
     facts: Facts,
 }
 
+impl Collector {
+    fn span(&self, range: ruff_text_size::TextRange) -> Span {
+        Span::new(self.cell, range.start().to_usize(), range.end().to_usize())
+    }
+
+    fn bind(&mut self, name: &str) {
+        self.facts.bound_names.insert(name.to_owned());
+    }
+}
+
 impl<'a> Visitor<'a> for Collector {
     fn visit_stmt(&mut self, stmt: &'a py::Stmt) {
-        let span = Span::new(
-            self.cell,
-            stmt.range().start().to_usize(),
-            stmt.range().end().to_usize(),
-        );
+        let span = self.span(stmt.range());
         match stmt {
             py::Stmt::Import(import) => {
                 for alias in &import.names {
                     self.facts
                         .imported_modules
                         .push((alias.name.as_str().to_owned(), span));
+                    let binding = alias.asname.as_ref().map_or_else(
+                        || alias.name.as_str().split('.').next().unwrap_or_default(),
+                        |a| a.as_str(),
+                    );
+                    self.bind(binding);
                 }
             }
-            py::Stmt::ImportFrom(import) if import.level == 0 => {
-                if let Some(module) = &import.module {
+            py::Stmt::ImportFrom(import) => {
+                for alias in &import.names {
+                    if alias.name.as_str() == "*" {
+                        self.facts.star_import = true;
+                    } else {
+                        let binding = alias
+                            .asname
+                            .as_ref()
+                            .unwrap_or(&alias.name)
+                            .as_str()
+                            .to_owned();
+                        self.bind(&binding);
+                    }
+                }
+                if import.level == 0
+                    && let Some(module) = &import.module
+                {
                     for alias in &import.names {
                         // `from google.cloud import bigquery` may import a submodule; report the
                         // longest plausible module and let the requirements table decide.
@@ -53,18 +97,76 @@ impl<'a> Visitor<'a> for Collector {
                     }
                 }
             }
+            py::Stmt::FunctionDef(def) => self.bind(def.name.as_str()),
+            py::Stmt::ClassDef(class) => self.bind(class.name.as_str()),
+            py::Stmt::Global(global) => {
+                for name in &global.names {
+                    self.bind(name.as_str());
+                }
+            }
+            py::Stmt::Nonlocal(nonlocal) => {
+                for name in &nonlocal.names {
+                    self.bind(name.as_str());
+                }
+            }
             _ => {}
         }
         walk_stmt(self, stmt);
     }
 
     fn visit_expr(&mut self, expr: &'a py::Expr) {
-        if let py::Expr::Name(name) = expr
-            && name.ctx == ExprContext::Load
+        if let py::Expr::Name(name) = expr {
+            if name.ctx == ExprContext::Load {
+                let span = self.span(name.range());
+                self.facts
+                    .used_names
+                    .entry(name.id.as_str().to_owned())
+                    .or_insert(span);
+            } else {
+                self.bind(name.id.as_str());
+            }
+        }
+        if let py::Expr::Named(named) = expr
+            && let py::Expr::Name(name) = named.target.as_ref()
         {
-            self.facts.used_names.insert(name.id.as_str().to_owned());
+            self.bind(name.id.as_str());
         }
         walk_expr(self, expr);
+    }
+
+    fn visit_parameter(&mut self, parameter: &'a py::Parameter) {
+        self.bind(parameter.name.as_str());
+        ruff_python_ast::visitor::walk_parameter(self, parameter);
+    }
+
+    fn visit_except_handler(&mut self, handler: &'a py::ExceptHandler) {
+        let py::ExceptHandler::ExceptHandler(handler_inner) = handler;
+        if let Some(name) = &handler_inner.name {
+            self.bind(name.as_str());
+        }
+        ruff_python_ast::visitor::walk_except_handler(self, handler);
+    }
+
+    fn visit_pattern(&mut self, pattern: &'a py::Pattern) {
+        match pattern {
+            py::Pattern::MatchAs(p) => {
+                if let Some(name) = &p.name {
+                    self.bind(name.as_str());
+                }
+            }
+            py::Pattern::MatchStar(p) => {
+                if let Some(name) = &p.name {
+                    self.bind(name.as_str());
+                }
+            }
+            py::Pattern::MatchMapping(p) => {
+                if let Some(name) = &p.rest {
+                    self.bind(name.as_str());
+                }
+            }
+            _ => {}
+        }
+        ruff_python_ast::visitor::walk_pattern(self, pattern);
     }
 }
 
@@ -73,6 +175,14 @@ pub(super) fn collect(cell: usize, stmt: &py::Stmt) -> Facts {
         cell,
         facts: Facts::default(),
     };
-    collector.visit_stmt(stmt);
+    // A function's decorators are not part of the code that runs (components are emitted
+    // without them), so their names do not count.
+    if let py::Stmt::FunctionDef(def) = stmt {
+        let mut bare = def.clone();
+        bare.decorator_list.clear();
+        collector.visit_stmt(&py::Stmt::FunctionDef(bare));
+    } else {
+        collector.visit_stmt(stmt);
+    }
     collector.facts
 }
