@@ -5,22 +5,32 @@ use automlops::compile::Options;
 
 use crate::common::{fixture_notebook, rendered_errors, repo};
 
-#[test]
-fn every_bad_notebook_gets_located_errors() {
-    let dir = repo().join("tests/fixtures/errors");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+/// The percent-format notebooks of `tests/fixtures/<kind>/`, in name order.
+fn fixtures(kind: &str) -> Vec<std::path::PathBuf> {
+    let mut paths: Vec<_> = std::fs::read_dir(repo().join("tests/fixtures").join(kind))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "py"))
         .collect();
     paths.sort();
+    paths
+}
+
+/// The first line of a fixture says what it shows; it becomes the snapshot's description.
+fn expectation(path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn every_bad_notebook_gets_located_errors() {
+    let paths = fixtures("errors");
     assert!(paths.len() >= 20, "the catalogue is missing fixtures");
     for path in paths {
         let notebook = fixture_notebook(&path);
         let rendered = rendered_errors(&notebook, &Options::default());
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let expect = std::fs::read_to_string(&path).unwrap();
-        let expect = expect.lines().next().unwrap_or_default().to_owned();
+        let expect = expectation(&path);
         insta::with_settings!({ description => expect, omit_expression => true }, {
             insta::assert_snapshot!(name, rendered);
         });
@@ -30,13 +40,7 @@ fn every_bad_notebook_gets_located_errors() {
 /// Notebooks in `tests/fixtures/warnings/` compile, and their warnings are snapshotted.
 #[test]
 fn warnings_are_located_and_do_not_stop_the_compile() {
-    let dir = repo().join("tests/fixtures/warnings");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
-        .collect();
-    paths.sort();
+    let paths = fixtures("warnings");
     assert!(!paths.is_empty());
     for path in paths {
         let notebook = fixture_notebook(&path);
@@ -53,8 +57,7 @@ fn warnings_are_located_and_do_not_stop_the_compile() {
             .map(|d| automlops::render::render(&notebook, d, false))
             .collect();
         let name = format!("warnings_{}", path.file_stem().unwrap().to_string_lossy());
-        let expect = std::fs::read_to_string(&path).unwrap();
-        let expect = expect.lines().next().unwrap_or_default().to_owned();
+        let expect = expectation(&path);
         insta::with_settings!({ description => expect, omit_expression => true }, {
             insta::assert_snapshot!(name, rendered);
         });
