@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::model::Settings;
+use crate::model::settings::SourceRepo;
 use crate::model::settings::{NO_SCHEDULE, OPTIONS, OptionKind, UNSUPPORTED_OPTIONS, option_spec};
 
 use super::scan::{Arg, OptionsCall};
@@ -143,6 +144,7 @@ pub(crate) fn resolve(
         schedule_location: string(&mut read, "schedule_location"),
         schedule_name: string(&mut read, "schedule_name"),
         use_kfp_spec: read.boolean("use_kfp_spec").unwrap_or(false),
+        source_repo: source_repo(&mut read, &spans),
         project_id,
     };
     let pipeline_params = values.get("pipeline_params").cloned();
@@ -160,6 +162,65 @@ pub(crate) fn resolve(
         settings,
         pipeline_params,
     })
+}
+
+/// `source_repo_type` and, for GitHub, the repository and the connection.
+fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> SourceRepo {
+    let kind = read.string("source_repo_type");
+    match kind.as_deref() {
+        None | Some("cloud-source-repositories") => SourceRepo::CloudSourceRepositories,
+        Some("github") => {
+            let repo = read.string("github_repo").unwrap_or_default();
+            let connection = read.string("github_connection").unwrap_or_default();
+            let Some((owner, name)) = repo.split_once('/').filter(|(o, n)| {
+                let part = |s: &str| {
+                    !s.is_empty()
+                        && s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                };
+                part(o) && part(n)
+            }) else {
+                read.diagnostics.push(
+                    Diagnostic::error(
+                        spans
+                            .get("github_repo")
+                            .or(spans.get("source_repo_type"))
+                            .copied(),
+                        format!(
+                            "`github_repo` must name the repository as owner/name, not `{repo}`"
+                        ),
+                    )
+                    .with_hint(
+                        "pass `github_repo=\"my-org/my-repo\"` (or `--github-repo my-org/my-repo`)",
+                    ),
+                );
+                return SourceRepo::CloudSourceRepositories;
+            };
+            let parts: Vec<&str> = connection.split('/').collect();
+            let well_formed = parts.len() == 6
+                && parts[0] == "projects"
+                && parts[2] == "locations"
+                && parts[4] == "connections"
+                && parts.iter().all(|p| !p.is_empty());
+            if !well_formed {
+                read.diagnostics.push(
+                    Diagnostic::error(spans.get("github_connection").or(spans.get("source_repo_type")).copied(), format!("`github_connection` must be a Cloud Build connection name, not `{connection}`"))
+                        .with_hint("connect GitHub once in the Cloud Build console (it needs your GitHub login), then pass its name: `projects/my-project/locations/us-central1/connections/github`"),
+                );
+            }
+            SourceRepo::GitHub {
+                owner: owner.to_owned(),
+                name: name.to_owned(),
+                connection,
+            }
+        }
+        Some(other) => {
+            read.diagnostics.push(
+                Diagnostic::error(spans.get("source_repo_type").copied(), format!("`source_repo_type` must be `cloud-source-repositories` or `github`, not `{other}`")),
+            );
+            SourceRepo::CloudSourceRepositories
+        }
+    }
 }
 
 struct Reader<'a> {
@@ -290,6 +351,29 @@ fn check(
             .with_hint("use the form `name@project-id.iam.gserviceaccount.com`"),
         );
     }
+    check_resource_names(settings, &at, diagnostics);
+    if let SourceRepo::GitHub { connection, .. } = &settings.source_repo
+        && let Some(location) = connection.split('/').nth(3)
+        && location != settings.cb_trigger_location
+        && !settings.run_local
+    {
+        diagnostics.push(
+            Diagnostic::error(at("github_connection").or(at("cb_trigger_location")), format!("the GitHub connection is in `{location}`, but the trigger is in `{}`; Cloud Build needs them in the same location", settings.cb_trigger_location))
+                .with_hint(format!("pass `cb_trigger_location=\"{location}\"`")),
+        );
+    }
+    if !settings.run_local && settings.source_repo == SourceRepo::CloudSourceRepositories {
+        diagnostics.push(
+            Diagnostic::warning(
+                at("csr_name").or(at("run_local")),
+                "Cloud Source Repositories is closed to new customers since 2024-06-17; the CI trigger uses repository `"
+                    .to_owned()
+                    + &settings.csr_name
+                    + "` there",
+            )
+            .with_hint("to build from GitHub instead, pass `source_repo_type=\"github\"` with `github_repo` and `github_connection`"),
+        );
+    }
     if let Some(schedule) = &settings.schedule {
         if settings.run_local {
             diagnostics.push(
@@ -315,6 +399,194 @@ fn check(
                 ),
             );
         }
+    }
+}
+
+/// Google's rules for the names the Terraform creates, so a bad name fails here and not at
+/// `terraform apply`.
+fn check_resource_names(
+    settings: &Settings,
+    at: &dyn Fn(&str) -> Option<Span>,
+    diagnostics: &mut Diagnostics,
+) {
+    let mut check = |option: &str, value: &str, rule: NameRule| {
+        if let Err(problem) = rule.check(value) {
+            diagnostics.push(
+                Diagnostic::error(
+                    at(option),
+                    format!("`{value}` is not a valid {}: {problem}", rule.what()),
+                )
+                .with_hint(format!("set `{option}` to {}", rule.help())),
+            );
+        }
+    };
+    check(
+        "af_registry_name",
+        &settings.af_registry_name,
+        NameRule::Repository,
+    );
+    for option in [
+        "af_registry_location",
+        "gs_bucket_location",
+        "cloud_run_location",
+        "schedule_location",
+        "cb_trigger_location",
+    ] {
+        let value = match option {
+            "af_registry_location" => &settings.af_registry_location,
+            "gs_bucket_location" => &settings.gs_bucket_location,
+            "cloud_run_location" => &settings.cloud_run_location,
+            "schedule_location" => &settings.schedule_location,
+            _ => &settings.cb_trigger_location,
+        };
+        check(option, value, NameRule::Location);
+    }
+    if let Some(id) = settings.runner_account_id() {
+        check("pipeline_runner_sa", id, NameRule::ServiceAccount);
+    }
+    if !settings.run_local {
+        check(
+            "cloud_run_name",
+            &settings.cloud_run_name,
+            NameRule::CloudRun,
+        );
+        check(
+            "cb_trigger_name",
+            &settings.cb_trigger_name,
+            NameRule::Trigger,
+        );
+        if settings.source_repo == SourceRepo::CloudSourceRepositories {
+            check("csr_name", &settings.csr_name, NameRule::SourceRepository);
+        }
+        check(
+            "csr_branch_name",
+            &settings.csr_branch_name,
+            NameRule::Branch,
+        );
+    }
+    if settings.schedule.is_some() {
+        check(
+            "schedule_name",
+            &settings.schedule_name,
+            NameRule::SchedulerJob,
+        );
+    }
+    // The access-log bucket is named after the pipeline bucket.
+    if settings.gs_bucket_name.len() > 58 {
+        diagnostics.push(
+            Diagnostic::error(at("gs_bucket_name").or(at("project_id")), format!("bucket name `{}` is too long to name its access-log bucket `{}-logs` (63 characters at most)", settings.gs_bucket_name, settings.gs_bucket_name))
+                .with_hint("set `gs_bucket_name` to at most 58 characters"),
+        );
+    }
+}
+
+#[derive(Clone, Copy)]
+enum NameRule {
+    Repository,
+    Location,
+    ServiceAccount,
+    CloudRun,
+    Trigger,
+    SourceRepository,
+    SchedulerJob,
+    Branch,
+}
+
+impl NameRule {
+    fn what(self) -> &'static str {
+        match self {
+            NameRule::Repository => "Artifact Registry repository ID",
+            NameRule::Location => "Google Cloud location",
+            NameRule::ServiceAccount => "service account ID",
+            NameRule::CloudRun => "Cloud Run service name",
+            NameRule::Trigger => "Cloud Build trigger name",
+            NameRule::SourceRepository => "Cloud Source Repositories name",
+            NameRule::SchedulerJob => "Cloud Scheduler job name",
+            NameRule::Branch => "branch name for the CI trigger",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            NameRule::Repository => {
+                "lowercase letters, digits and hyphens, starting with a letter (63 at most)"
+            }
+            NameRule::Location => "a region such as `us-central1` or a multi-region such as `us`",
+            NameRule::ServiceAccount => {
+                "an email whose part before `@` has 6 to 30 lowercase letters, digits and hyphens, starting with a letter"
+            }
+            NameRule::CloudRun => {
+                "lowercase letters, digits and hyphens, starting with a letter (49 at most)"
+            }
+            NameRule::Trigger => "letters, digits and hyphens, starting with a letter (64 at most)",
+            NameRule::SourceRepository => "letters, digits, `-`, `_` and `.` (128 at most)",
+            NameRule::SchedulerJob => "letters, digits, hyphens and underscores (500 at most)",
+            NameRule::Branch => {
+                "letters, digits, `.`, `_`, `-` and `/` (the trigger matches it exactly)"
+            }
+        }
+    }
+
+    fn check(self, value: &str) -> Result<(), &'static str> {
+        let lower = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        let (max, min, allowed, start_letter, end_alnum): (
+            usize,
+            usize,
+            &dyn Fn(char) -> bool,
+            bool,
+            bool,
+        ) = match self {
+            NameRule::Repository => (63, 1, &lower, true, true),
+            NameRule::Location => (30, 2, &lower, true, true),
+            NameRule::ServiceAccount => (30, 6, &lower, true, true),
+            NameRule::CloudRun => (49, 1, &lower, true, true),
+            NameRule::Trigger => (
+                64,
+                1,
+                &|c: char| c.is_ascii_alphanumeric() || c == '-',
+                true,
+                true,
+            ),
+            NameRule::SourceRepository => (
+                128,
+                1,
+                &|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'),
+                false,
+                false,
+            ),
+            NameRule::SchedulerJob => (
+                500,
+                1,
+                &|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'),
+                false,
+                false,
+            ),
+            NameRule::Branch => (
+                255,
+                1,
+                &|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'),
+                false,
+                true,
+            ),
+        };
+        let length = value.chars().count();
+        if length < min || length > max {
+            return Err(if length < min {
+                "it is too short"
+            } else {
+                "it is too long"
+            });
+        }
+        if !value.chars().all(allowed) {
+            return Err("it has characters that are not allowed");
+        }
+        if start_letter && !value.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Err("it must start with a letter");
+        }
+        if end_alnum && !value.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err("it must end with a letter or digit");
+        }
+        Ok(())
     }
 }
 
@@ -374,6 +646,12 @@ mod tests {
         assert!(bucket_name_problem("My-Bucket").is_err());
         assert!(bucket_name_problem("-bucket").is_err());
         assert!(is_relative_path("scripts/pipeline_spec/pipeline_job.json"));
+        assert!(NameRule::ServiceAccount.check("vertex-pipelines").is_ok());
+        assert!(NameRule::ServiceAccount.check("sa").is_err());
+        assert!(NameRule::CloudRun.check("run-pipeline").is_ok());
+        assert!(NameRule::CloudRun.check("Run_Pipeline").is_err());
+        assert!(NameRule::Location.check("europe-west4").is_ok());
+        assert!(NameRule::SchedulerJob.check("AutoMLOps-schedule").is_ok());
         assert!(!is_relative_path("../x.json"));
         assert!(!is_relative_path("/tmp/x.json"));
     }

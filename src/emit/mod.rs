@@ -4,7 +4,9 @@
 mod config;
 mod kfp;
 mod python;
+mod shell;
 mod sources;
+mod terraform;
 pub(crate) mod write;
 mod yaml;
 
@@ -84,6 +86,12 @@ pub(crate) fn emit(analysis: &Analysis, notebook: &str) -> Result<Artifacts, Emi
         .map_err(|e| EmitError::new("configs/defaults.yaml", e))?;
     files.insert("configs/defaults.yaml".to_owned(), defaults);
     files.insert("images/.gitkeep".to_owned(), String::new());
+    let script = sources::create_resources(settings, &notebook)
+        .map_err(|e| EmitError::new("scripts/create_resources.sh", e))?;
+    files.insert("scripts/create_resources.sh".to_owned(), script);
+    for (path, text) in terraform::files(analysis, &notebook) {
+        files.insert(format!("terraform/{path}"), text);
+    }
     Ok(Artifacts { files })
 }
 

@@ -244,6 +244,31 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
     )
 }
 
+#[derive(Template)]
+#[template(path = "create_resources.sh", escape = "none")]
+struct CreateResources<'a> {
+    notebook: &'a str,
+    project_id: String,
+    state_location: String,
+    state_bucket: String,
+}
+
+/// `scripts/create_resources.sh`: Terraform init, plan and apply of `terraform/`.
+pub(super) fn create_resources(
+    settings: &crate::model::Settings,
+    notebook: &str,
+) -> Result<String, askama::Error> {
+    finish(
+        CreateResources {
+            notebook,
+            project_id: super::shell::quote(&settings.project_id),
+            state_location: super::shell::quote(&settings.gs_bucket_location),
+            state_bucket: super::shell::quote(&format!("{}-tfstate", settings.project_id)),
+        }
+        .render(),
+    )
+}
+
 pub(super) fn dockerfile(base_image: &str, notebook: &str) -> Result<String, askama::Error> {
     finish(
         Dockerfile {

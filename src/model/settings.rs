@@ -164,6 +164,26 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
         "false",
         "Compile the Kubeflow definitions (true) or the makeComponent/makePipeline ones (false)",
     ),
+    // Not in AutoMLOps 1.0: Cloud Source Repositories is closed to new customers since
+    // 2024-06-17, so the CI trigger can watch a GitHub repository instead.
+    option(
+        "source_repo_type",
+        OptionKind::Str,
+        "cloud-source-repositories",
+        "Where the CI trigger watches for pushes: cloud-source-repositories or github",
+    ),
+    option(
+        "github_repo",
+        OptionKind::Str,
+        "",
+        "With source_repo_type github: the repository, as owner/name",
+    ),
+    option(
+        "github_connection",
+        OptionKind::Str,
+        "",
+        "With source_repo_type github: the Cloud Build connection to GitHub, as projects/P/locations/L/connections/NAME",
+    ),
 ];
 
 /// Options of `AutoMLOps` 1.0.x that automlops does not implement, with the values that mean
@@ -208,6 +228,29 @@ pub(crate) struct Settings {
     pub(crate) schedule_location: String,
     pub(crate) schedule_name: String,
     pub(crate) use_kfp_spec: bool,
+    pub(crate) source_repo: SourceRepo,
+}
+
+/// The repository whose pushes trigger CI (`run_local` false).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum SourceRepo {
+    /// A Cloud Source Repository named `csr_name`, created by the Terraform.
+    CloudSourceRepositories,
+    /// A GitHub repository reached through an existing Cloud Build connection.
+    GitHub {
+        owner: String,
+        name: String,
+        connection: String,
+    },
+}
+
+impl Settings {
+    /// The account ID (the part before `@`) of the runner service account, when it belongs to
+    /// this project and so is created here.
+    pub(crate) fn runner_account_id(&self) -> Option<&str> {
+        let (id, domain) = self.pipeline_runner_sa.split_once('@')?;
+        (domain == format!("{}.iam.gserviceaccount.com", self.project_id)).then_some(id)
+    }
 }
 
 impl Settings {
