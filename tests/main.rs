@@ -1,5 +1,5 @@
 //! The integration tests, one binary: golden output trees, the diagnostics catalogue, the
-//! command line, properties, and the README.
+//! command line, properties, the README, and the Terraform option matrix.
 #![expect(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,3 +12,4 @@ mod diagnostics;
 mod golden;
 mod props;
 mod readme;
+mod terraform;

@@ -172,14 +172,15 @@ fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> S
         Some("github") => {
             let repo = read.string("github_repo").unwrap_or_default();
             let connection = read.string("github_connection").unwrap_or_default();
-            let Some((owner, name)) = repo.split_once('/').filter(|(o, n)| {
+            let owner_name = repo.split_once('/').filter(|(o, n)| {
                 let part = |s: &str| {
                     !s.is_empty()
                         && s.chars()
                             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
                 };
                 part(o) && part(n)
-            }) else {
+            });
+            if owner_name.is_none() {
                 read.diagnostics.push(
                     Diagnostic::error(
                         spans
@@ -194,8 +195,7 @@ fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> S
                         "pass `github_repo=\"my-org/my-repo\"` (or `--github-repo my-org/my-repo`)",
                     ),
                 );
-                return SourceRepo::CloudSourceRepositories;
-            };
+            }
             let parts: Vec<&str> = connection.split('/').collect();
             let well_formed = parts.len() == 6
                 && parts[0] == "projects"
@@ -208,6 +208,8 @@ fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> S
                         .with_hint("connect GitHub once in the Cloud Build console (it needs your GitHub login), then pass its name: `projects/my-project/locations/us-central1/connections/github`"),
                 );
             }
+            // With a malformed repository the compile fails anyway; keep checking the rest.
+            let (owner, name) = owner_name.unwrap_or((repo.as_str(), ""));
             SourceRepo::GitHub {
                 owner: owner.to_owned(),
                 name: name.to_owned(),

@@ -1,0 +1,157 @@
+//! The option matrix of the Terraform output: what is created with and without the CI
+//! workflow, a schedule, GitHub, an outside runner account, custom names. `.ci/run` runs
+//! `tfcheck --strict` on the same combinations.
+
+use automlops::compile::{Options, compile};
+use automlops::notebook::Notebook;
+
+use crate::common::repo;
+
+fn terraform(example: &str, flags: &[(&str, &str)]) -> (String, String, String) {
+    let dir = repo().join("examples").join(example);
+    let path = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "ipynb"))
+        .unwrap();
+    let notebook = Notebook::read(&path).unwrap();
+    let mut options = Options::default();
+    for (name, value) in flags {
+        options
+            .flags
+            .insert((*name).to_owned(), (*value).to_owned());
+    }
+    let files = compile(&notebook, &options).unwrap().artifacts.files;
+    let get = |name: &str| {
+        files
+            .get(&format!("terraform/{name}"))
+            .cloned()
+            .unwrap_or_default()
+    };
+    (get("main.tf"), get("variables.tf"), get("terraform.tfvars"))
+}
+
+/// Whether `tfvars` sets `name` to the string `value` (whatever the alignment).
+fn has_value(tfvars: &str, name: &str, value: &str) -> bool {
+    tfvars.lines().any(|line| {
+        line.split_once('=')
+            .is_some_and(|(key, v)| key.trim() == name && v.trim() == format!("\"{value}\""))
+    })
+}
+
+#[test]
+fn run_local_creates_only_storage_registry_and_the_runner_account() {
+    let (main, variables, _) = terraform(
+        "training_custom",
+        &[("run_local", "true"), ("schedule", "No Schedule Specified")],
+    );
+    for present in [
+        "google_artifact_registry_repository\" \"components\"",
+        "google_storage_bucket\" \"pipeline\"",
+        "google_service_account\" \"pipeline_runner\"",
+    ] {
+        assert!(main.contains(present), "{present} missing");
+    }
+    for absent in [
+        "module \"runner\"",
+        "google_cloudbuild_trigger",
+        "google_cloud_scheduler_job",
+        "google_sourcerepo_repository",
+        "google_service_account\" \"cloudbuild\"",
+    ] {
+        assert!(!main.contains(absent), "{absent} present");
+    }
+    assert!(!variables.contains("cloud_run_name"));
+}
+
+#[test]
+fn ci_without_schedule_has_runner_and_trigger_but_no_scheduler() {
+    let (main, _, _) = terraform("training_custom", &[("schedule", "No Schedule Specified")]);
+    assert!(main.contains("module \"runner\""));
+    assert!(main.contains("trigger_template"));
+    assert!(main.contains("invokers              = var.runner_invokers"));
+    assert!(!main.contains("google_cloud_scheduler_job"));
+    assert!(!main.contains("google_service_account\" \"scheduler\""));
+}
+
+#[test]
+fn a_schedule_calls_the_runner_with_an_oidc_token_of_its_own_account() {
+    let (main, _, tfvars) = terraform("training_custom", &[]);
+    assert!(main.contains("resource \"google_cloud_scheduler_job\" \"pipeline\""));
+    assert!(main.contains("service_account_email = google_service_account.scheduler.email"));
+    assert!(main.contains("concat([\"serviceAccount:${google_service_account.scheduler.email}\"], var.runner_invokers)"));
+    assert!(has_value(&tfvars, "schedule", "0 */12 * * *"), "{tfvars}");
+}
+
+#[test]
+fn github_replaces_the_source_repository() {
+    let (main, variables, tfvars) = terraform(
+        "training_custom",
+        &[
+            ("source_repo_type", "github"),
+            ("github_repo", "my-org/beans"),
+            (
+                "github_connection",
+                "projects/my-project/locations/us-central1/connections/gh",
+            ),
+        ],
+    );
+    assert!(main.contains("google_cloudbuildv2_repository"));
+    assert!(main.contains("repository_event_config"));
+    assert!(!main.contains("google_sourcerepo_repository"));
+    assert!(variables.contains("variable \"github_connection\""));
+    assert!(has_value(&tfvars, "github_owner", "my-org"), "{tfvars}");
+}
+
+#[test]
+fn a_runner_account_of_another_project_is_used_not_created() {
+    let (main, variables, tfvars) = terraform(
+        "training_custom",
+        &[(
+            "pipeline_runner_sa",
+            "runner@shared-project.iam.gserviceaccount.com",
+        )],
+    );
+    assert!(!main.contains("google_service_account\" \"pipeline_runner\""));
+    assert!(main.contains("member = \"serviceAccount:${var.pipeline_runner_sa}\""));
+    assert!(variables.contains("variable \"pipeline_runner_sa\""));
+    assert!(tfvars.contains("runner@shared-project.iam.gserviceaccount.com"));
+}
+
+#[test]
+fn custom_names_and_regions_reach_the_variables() {
+    let (_, _, tfvars) = terraform(
+        "training_custom",
+        &[
+            ("cloud_run_name", "beans-runner"),
+            ("cloud_run_location", "europe-west4"),
+            ("af_registry_name", "beans-images"),
+            ("gs_bucket_name", "beans-pipelines"),
+            ("schedule_name", "nightly-beans"),
+        ],
+    );
+    for value in [
+        "beans-runner",
+        "europe-west4",
+        "beans-images",
+        "beans-pipelines",
+        "nightly-beans",
+    ] {
+        assert!(
+            tfvars.contains(&format!("\"{value}\"")),
+            "{value} missing from {tfvars}"
+        );
+    }
+}
+
+#[test]
+fn runner_roles_follow_the_components_imports() {
+    let (with_bigquery, _, _) = terraform("training_custom", &[]);
+    assert!(with_bigquery.contains("\"roles/bigquery.jobUser\""));
+    assert!(with_bigquery.contains("\"bigquery.googleapis.com\""));
+    let (without, _, _) = terraform("custom_types", &[]);
+    assert!(!without.contains("bigquery"));
+    for forbidden in ["roles/owner", "roles/editor", "roles/viewer", "allUsers"] {
+        assert!(!with_bigquery.contains(forbidden));
+    }
+}
