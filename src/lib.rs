@@ -13,6 +13,7 @@
 //! [`compile::compile`] chains steps 1 to 5 without I/O; [`cli`] is the thin shell around it.
 
 pub(crate) mod analyze;
+pub(crate) mod lexical;
 pub mod cli;
 pub mod compile;
 pub mod diagnostic;

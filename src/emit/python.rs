@@ -58,11 +58,16 @@ pub(crate) fn docstring(text: &str) -> String {
     text.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"")
 }
 
-/// Indents every non-blank line by `prefix`.
+/// Indents every non-blank line of code by `prefix`. Lines inside a multi-line string are
+/// string contents and stay exactly as they are.
 pub(crate) fn indent(text: &str, prefix: &str) -> String {
+    let in_string = crate::lexical::lines_inside_strings(text, |_| false);
     text.lines()
-        .map(|line| {
-            if line.trim().is_empty() {
+        .enumerate()
+        .map(|(index, line)| {
+            if in_string.get(index).copied().unwrap_or(false) {
+                line.to_owned()
+            } else if line.trim().is_empty() {
                 String::new()
             } else {
                 format!("{prefix}{line}")
@@ -72,9 +77,43 @@ pub(crate) fn indent(text: &str, prefix: &str) -> String {
         .join("\n")
 }
 
+/// Removes the indentation common to every non-blank line of code; string contents stay.
+pub(crate) fn dedent(text: &str) -> String {
+    let in_string = crate::lexical::lines_inside_strings(text, |_| false);
+    let code = |index: usize| !in_string.get(index).copied().unwrap_or(false);
+    let indent = text
+        .lines()
+        .enumerate()
+        .filter(|(index, line)| code(*index) && !line.trim().is_empty())
+        .map(|(_, line)| line.len() - line.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    text.lines()
+        .enumerate()
+        .map(|(index, line)| {
+            if code(index) {
+                line.get(indent..).unwrap_or("").trim_end()
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn re_indenting_keeps_multiline_strings_intact() {
+        let body = "sql = \"\"\"\nSELECT *\n  FROM t\n\"\"\"\nrun(sql)";
+        assert_eq!(
+            indent(body, "    "),
+            "    sql = \"\"\"\nSELECT *\n  FROM t\n\"\"\"\n    run(sql)"
+        );
+        assert_eq!(dedent("  a = '''\n  x\n'''\n  b"), "a = '''\n  x\n'''\nb");
+    }
 
     #[test]
     fn hostile_strings_stay_data() {

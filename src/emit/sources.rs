@@ -114,7 +114,7 @@ fn body_function(component: &Component, body: &str) -> String {
             let _ = write!(doc, "\n    {}: {}", input.name, text);
         }
     }
-    let body = dedent(body.trim_matches('\n'));
+    let body = python::dedent(body.trim_matches('\n'));
     let body = if body.trim().is_empty() {
         "pass".to_owned()
     } else {
@@ -132,19 +132,6 @@ fn body_function(component: &Component, body: &str) -> String {
     )
 }
 
-/// Removes the indentation common to every non-blank line.
-fn dedent(text: &str) -> String {
-    let indent = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    text.lines()
-        .map(|l| l.get(indent..).unwrap_or("").trim_end())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// `pipelines/pipeline.py`: the same pipeline, written with kfp, for users who customise it.
 pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, askama::Error> {

@@ -176,11 +176,17 @@ fn blank_ipython_lines(source: &str) -> (String, Vec<(usize, usize)>) {
     let mut out = String::with_capacity(source.len());
     let mut blanked = Vec::new();
     let mut continuing = false;
-    for line in source.split_inclusive('\n') {
+    // `%` or `!` at the start of a line inside a triple-quoted string is string content.
+    let in_string = crate::lexical::lines_inside_strings(source, |line| {
+        line.trim_start().starts_with(['!', '%', '?'])
+    });
+    for (index, line) in source.split_inclusive('\n').enumerate() {
         let content = line.trim_end_matches(['\n', '\r']);
         let trimmed = content.trim_start();
         let indent = content.len() - trimmed.len();
-        let escape_at = if continuing {
+        let escape_at = if in_string.get(index).copied().unwrap_or(false) {
+            None
+        } else if continuing {
             Some(0)
         } else if trimmed.starts_with(['!', '%', '?']) {
             Some(indent)
@@ -244,6 +250,9 @@ mod tests {
         assert_eq!(blanked.len(), 5);
         assert_eq!(&source[blanked[2].0..blanked[2].1], "!ls -l");
         assert_eq!(assigned_escape("x == !y"), None);
+        let (python, blanked) = blank_ipython_lines("s = '''\n%(name)s\n!important'''\n!ls");
+        assert_eq!(python, "s = '''\n%(name)s\n!important'''\n...");
+        assert_eq!(blanked.len(), 1);
         assert_eq!(assigned_escape("print('a = !b')"), None);
     }
 

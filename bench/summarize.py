@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Prints the markdown tables of a bench/run.sh results directory.
+
+    python3 bench/summarize.py bench/results/<run>
+
+Reads <id>.case.json (written by run.sh), <id>.compile.json, <id>.cp.json and <id>.kfp.json
+(hyperfine --export-json), <id>.kfp-rss.txt and kfp-import.json. Times are medians of the
+runs; ratios are ratios of medians. Only the standard library is used.
+"""
+
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def hyperfine(path):
+    """(median s, stddev s, min s, runs, exit codes, command) of a hyperfine export, or None."""
+    data = load(path)
+    if not data:
+        return None
+    r = data["results"][0]
+    times = r["times"]
+    return {
+        "median": statistics.median(times),
+        "stddev": statistics.stdev(times) if len(times) > 1 else 0.0,
+        "min": min(times),
+        "max": max(times),
+        "runs": len(times),
+        "exit_codes": r.get("exit_codes") or [0] * len(times),
+        "user": r.get("user"),
+        "system": r.get("system"),
+        "command": r["command"],
+    }
+
+
+def fmt_time(s):
+    if s is None:
+        return "–"
+    if s < 0.001:
+        return f"{s * 1e6:.0f} µs"
+    if s < 1:
+        return f"{s * 1e3:.1f} ms" if s < 0.1 else f"{s * 1e3:.0f} ms"
+    return f"{s:.2f} s" if s < 10 else f"{s:.1f} s"
+
+
+def fmt_bytes(b):
+    if b is None:
+        return "–"
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if b >= size:
+            return f"{b / size:.1f} {unit}"
+    return f"{b} B"
+
+
+def fmt_ratio(x):
+    if x is None:
+        return "–"
+    if x >= 100:
+        return f"{x:,.0f}×"
+    return f"{x:.1f}×" if x >= 10 else f"{x:.2f}×"
+
+
+def kfp_result(results, case_id):
+    hf = hyperfine(os.path.join(results, f"{case_id}.kfp.json"))
+    if not hf:
+        return None
+    timeout = re.search(r"timeout (\d+)", hf["command"])
+    timed_out = any(code == 124 for code in hf["exit_codes"])
+    failed = any(code not in (0, 124) for code in hf["exit_codes"])
+    rss = None
+    try:
+        with open(os.path.join(results, f"{case_id}.kfp-rss.txt")) as f:
+            numbers = [line.strip() for line in f if line.strip().isdigit()]
+            rss = int(numbers[-1]) if numbers else None
+    except OSError:
+        pass
+    return {
+        **hf,
+        "timed_out": timed_out,
+        "failed": failed,
+        "timeout": int(timeout.group(1)) if timeout else None,
+        "rss_kb": rss,
+    }
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    results = sys.argv[1]
+    cases = [load(p) for p in glob.glob(os.path.join(results, "*.case.json"))]
+    cases = [c for c in cases if c]
+    order = {"example": 0, "chain": 1, "fanout": 2, "layered": 3}
+    cases.sort(key=lambda c: (c["shape"] != "example", c["n"], c["syntax"], order.get(c["shape"], 9)))
+    imp = hyperfine(os.path.join(results, "kfp-import.json"))
+    imp_median = imp["median"] if imp else None
+
+    rows = {}
+    for c in cases:
+        cid = c["id"]
+        rows[cid] = {
+            "case": c,
+            "compile": hyperfine(os.path.join(results, f"{cid}.compile.json")),
+            "cp": hyperfine(os.path.join(results, f"{cid}.cp.json")),
+            "kfp": kfp_result(results, cid),
+        }
+
+    out = []
+    p = out.append
+    p("### Whole process, per notebook\n")
+    p("Times are medians of the hyperfine runs (± standard deviation). `kfp − import` subtracts "
+      f"`python -c \"import kfp.compiler\"` ({fmt_time(imp_median)}) from kfp's time. "
+      "Peak RSS is from `/usr/bin/time -v` (automlops) and `/usr/bin/time -f %M` (kfp).\n")
+    p("| notebook | syntax | N | notebook size | output files | output (du -sb) | automlops compile | peak RSS | `cp -r` of the output | compile / cp | kfp compile | kfp − import | kfp / automlops | (kfp − import) / automlops | kfp peak RSS |")
+    p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    for cid, r in rows.items():
+        c, comp, cp, kfp = r["case"], r["compile"], r["cp"], r["kfp"]
+        name = cid.replace("example-", "examples/") if c["shape"] == "example" else c["shape"]
+        if c["exit"] != 0:
+            p(f"| {name} | {c['syntax']} | {c['n']:,} | {fmt_bytes(c['notebook_bytes'])} | | | **exit {c['exit']}** | {c['rss_kb'] / 1024:.0f} MB | | | | | | | |")
+            continue
+        comp_s = f"{fmt_time(comp['median'])} ± {fmt_time(comp['stddev'])}" if comp else "–"
+        cp_s = f"{fmt_time(cp['median'])} ± {fmt_time(cp['stddev'])}" if cp else "–"
+        ratio_cp = comp["median"] / cp["median"] if comp and cp else None
+        if kfp is None:
+            kfp_s = kfp_net_s = kfp_ratio = kfp_net_ratio = kfp_rss = "not run"
+        elif kfp["timed_out"]:
+            kfp_s = f"> {kfp['timeout']} s (timeout)"
+            kfp_net_s = f"> {fmt_time(kfp['timeout'] - (imp_median or 0))}"
+            kfp_ratio = f"> {fmt_ratio(kfp['timeout'] / comp['median'])}"
+            kfp_net_ratio = f"> {fmt_ratio((kfp['timeout'] - (imp_median or 0)) / comp['median'])}"
+            kfp_rss = "–"
+        elif kfp["failed"]:
+            kfp_s = kfp_net_s = kfp_ratio = kfp_net_ratio = kfp_rss = f"failed (exit {kfp['exit_codes']})"
+        else:
+            net = kfp["median"] - imp_median if imp_median is not None else None
+            kfp_s = f"{fmt_time(kfp['median'])} ± {fmt_time(kfp['stddev'])}"
+            kfp_net_s = fmt_time(net)
+            kfp_ratio = fmt_ratio(kfp["median"] / comp["median"])
+            kfp_net_ratio = fmt_ratio(net / comp["median"]) if net is not None else "–"
+            kfp_rss = f"{kfp['rss_kb'] / 1024:.0f} MB" if kfp["rss_kb"] else "–"
+        warn = (f" ({c['warnings']} warning{'s' if c['warnings'] != 1 else ''})"
+                if c.get("warnings") else "")
+        p(f"| {name}{warn} | {c['syntax']} | {c['n']:,} | {fmt_bytes(c['notebook_bytes'])} | {c['files']:,} | "
+          f"{fmt_bytes(c['du_bytes'])} | {comp_s} | {c['rss_kb'] / 1024:.1f} MB | {cp_s} | {fmt_ratio(ratio_cp)} | "
+          f"{kfp_s} | {kfp_net_s} | {kfp_ratio} | {kfp_net_ratio} | {kfp_rss} |")
+
+    # Scaling: ours(10N) / ours(N) per syntax and shape.
+    series = {}
+    for cid, r in rows.items():
+        c = r["case"]
+        if c["shape"] == "example" or c["exit"] != 0 or not r["compile"]:
+            continue
+        series.setdefault((c["syntax"], c["shape"]), {})[c["n"]] = r
+    p("\n### Growth: time at 10×N over time at N\n")
+    p("Target: at most 12× for automlops. `cp -r` is the same ratio for copying the output trees.\n")
+    p("| syntax | shape | N → 10N | automlops | `cp -r` | output bytes | kfp |")
+    p("|---|---|---|--:|--:|--:|--:|")
+    growth = []
+    for (syntax, shape), by_n in sorted(series.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9))):
+        for n in sorted(by_n):
+            if n * 10 not in by_n:
+                continue
+            a, b = by_n[n], by_n[n * 10]
+            g = b["compile"]["median"] / a["compile"]["median"]
+            growth.append((syntax, shape, n, g))
+            gcp = b["cp"]["median"] / a["cp"]["median"] if a["cp"] and b["cp"] else None
+            gbytes = b["case"]["file_bytes"] / a["case"]["file_bytes"]
+            ka, kb = a["kfp"], b["kfp"]
+            if ka and kb and not ka["timed_out"] and not ka["failed"] and not kb["failed"]:
+                gk = (f"> {fmt_ratio(kb['timeout'] / ka['median'])}" if kb["timed_out"]
+                      else fmt_ratio(kb["median"] / ka["median"]))
+            else:
+                gk = "–"
+            p(f"| {syntax} | {shape} | {n:,} → {n * 10:,} | {fmt_ratio(g)} | {fmt_ratio(gcp)} | {fmt_ratio(gbytes)} | {gk} |")
+
+    # Targets.
+    p("\n### Targets\n")
+    p("| target | measured | met |")
+    p("|---|---|---|")
+
+    def verdict(ok):
+        return "yes" if ok else "**no**"
+
+    for cid, r in rows.items():
+        c, comp, kfp = r["case"], r["compile"], r["kfp"]
+        if c["shape"] != "example" or not comp or not kfp or kfp["failed"] or kfp["timed_out"]:
+            continue
+        ratio = kfp["median"] / comp["median"]
+        net = (kfp["median"] - imp_median) / comp["median"] if imp_median is not None else None
+        note = ""
+        if net is not None and (net >= 100) != (ratio >= 100):
+            note = " with Python's start-up and kfp's import counted; " + (
+                "no" if ratio >= 100 else "yes") + " without them"
+        p(f"| {cid.replace('example-', 'examples/')}: ≥ 100× faster than kfp | {fmt_ratio(ratio)} "
+          f"({fmt_ratio(net)} without kfp's import) | {verdict(ratio >= 100)}{note} |")
+    for cid, r in rows.items():
+        c, comp = r["case"], r["compile"]
+        if c["n"] == 1000:
+            if c["exit"] != 0:
+                p(f"| {cid}: 1,000 components in < 1 s and < 200 MB | exit {c['exit']} | **no** |")
+                continue
+            ok = comp["median"] < 1 and c["rss_kb"] / 1024 < 200
+            p(f"| {cid}: 1,000 components in < 1 s and < 200 MB | {fmt_time(comp['median'])}, "
+              f"{c['rss_kb'] / 1024:.0f} MB | {verdict(ok)} |")
+    for cid, r in rows.items():
+        c, comp = r["case"], r["compile"]
+        if c["n"] == 10000:
+            p(f"| {cid}: 10,000 components finish | exit {c['exit']}"
+              f"{', ' + fmt_time(comp['median']) + ', ' + format(c['rss_kb'] / 1024, '.0f') + ' MB' if comp else ''} | {verdict(c['exit'] == 0)} |")
+    for syntax, shape, n, g in growth:
+        p(f"| {syntax}-{shape}: 10× components ({n:,} → {n * 10:,}) at most 12× time | {fmt_ratio(g)} | {verdict(g <= 12)} |")
+    for cid, r in rows.items():
+        comp, cp = r["compile"], r["cp"]
+        if comp and cp:
+            ratio = comp["median"] / cp["median"]
+            p(f"| {cid}: compile ≤ 3× `cp -r` of its output | {fmt_ratio(ratio)} ({fmt_time(comp['median'])} vs {fmt_time(cp['median'])}) | {verdict(ratio <= 3)} |")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
