@@ -18,7 +18,7 @@ pub(crate) fn lines_inside_strings(text: &str, skip: impl Fn(&str) -> bool) -> V
         let mut i = 0;
         while i < bytes.len() {
             if let Some(quote) = open {
-                if line[i..].starts_with(quote) {
+                if bytes[i..].starts_with(quote.as_bytes()) {
                     open = None;
                     i += 3;
                 } else {
@@ -30,7 +30,7 @@ pub(crate) fn lines_inside_strings(text: &str, skip: impl Fn(&str) -> bool) -> V
                 b'#' => break,
                 b'"' | b'\'' => {
                     let triple = if bytes[i] == b'"' { "\"\"\"" } else { "'''" };
-                    if line[i..].starts_with(triple) {
+                    if bytes[i..].starts_with(triple.as_bytes()) {
                         open = Some(triple);
                         i += 3;
                     } else {
