@@ -24,7 +24,8 @@ The custom syntax (`%%define_component`, `AutoMLOps.makePipeline`) can only expr
 makePipeline runs its steps in list order and param_mapping only maps pipeline parameters,
 so there is no data flow between steps to fan out. With --syntax custom, every shape is a
 chain of N steps (each step reads the CSV the step before wrote, by a path derived from the
-`data_root` pipeline parameter); --shape only changes the notebook's title.
+`data_root` pipeline parameter); --shape only changes the title and the pipeline's name.
+In the Kubeflow syntax, fanout and layered with N < 3 are chains too.
 
 The output is deterministic: the same arguments give the same bytes.
 """
@@ -551,7 +552,7 @@ def kfp_notebook(shape, n):
 
 def main():
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter,
         usage="%(prog)s --shape chain|fanout|layered --syntax custom|kfp --n N --out FILE.ipynb")
     parser.add_argument("--shape", choices=["chain", "fanout", "layered"], required=True)
     parser.add_argument("--syntax", choices=["custom", "kfp"], required=True)

@@ -141,7 +141,24 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
     }
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut stderr = std::io::stderr().lock();
-    match compile(&notebook, &options) {
+    // Parsing and analysis recurse over expressions; a deeply nested one (a 10,000-term sum)
+    // needs more stack than a main thread has. The reservation is virtual memory only.
+    let compiled = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(1 << 30)
+            .spawn_scoped(scope, || compile(&notebook, &options))
+            .map(std::thread::ScopedJoinHandle::join)
+    });
+    let compiled = match compiled {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => {
+            anyhow::bail!("automlops crashed; this is a bug, please report it with the notebook")
+        }
+        Err(error) => {
+            return Err(anyhow::Error::new(error).context("cannot start the compiler thread"));
+        }
+    };
+    match compiled {
         Ok(compiled) => {
             for warning in &compiled.warnings {
                 write!(stderr, "{}", render(&notebook, warning, color))?;

@@ -13,11 +13,11 @@
 //! [`compile::compile`] chains steps 1 to 5 without I/O; [`cli`] is the thin shell around it.
 
 pub(crate) mod analyze;
-pub(crate) mod lexical;
 pub mod cli;
 pub mod compile;
 pub mod diagnostic;
 pub mod emit;
+pub(crate) mod lexical;
 pub(crate) mod model;
 pub mod notebook;
 pub(crate) mod python;

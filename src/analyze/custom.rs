@@ -154,6 +154,11 @@ pub(crate) fn components(
             failed.names.insert(name);
             continue;
         }
+        if super::requirements::shadows_module(&name) {
+            diagnostics.push(shadowing(&name, name_span));
+            failed.names.insert(name);
+            continue;
+        }
         if let Some(first) = components.iter().find(|c| c.name.as_str() == name) {
             diagnostics.push(duplicate_component(&name, name_span, first.defined_at));
             continue;
@@ -211,6 +216,12 @@ pub(crate) fn components(
         });
     }
     components
+}
+
+/// A component whose file would shadow a module of the image.
+pub(crate) fn shadowing(name: &str, span: Option<Span>) -> Diagnostic {
+    Diagnostic::error(span, format!("component name `{name}` would shadow the Python module `{name}` in the component image"))
+        .with_hint(format!("its code is saved as src/{name}.py, which every component's `import {name}` would find first; rename it, e.g. `{name}_step`"))
 }
 
 pub(crate) fn duplicate_component(name: &str, span: Option<Span>, first: Span) -> Diagnostic {

@@ -43,6 +43,11 @@ pub(crate) fn components(
     let mut components: Vec<Component> = Vec::new();
     for site in sites {
         let def = &site.def;
+        if super::requirements::shadows_module(&def.name) {
+            diagnostics.push(super::custom::shadowing(&def.name, Some(def.name_span)));
+            failed.names.insert(def.name.clone());
+            continue;
+        }
         if let Some(first) = components.iter().find(|c| c.name.as_str() == def.name) {
             diagnostics.push(duplicate_component(
                 &def.name,

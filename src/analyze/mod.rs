@@ -6,6 +6,7 @@
 //! lists every mistake of the notebook.
 
 mod annotation;
+mod cron;
 mod custom;
 mod docstring;
 mod free_names;

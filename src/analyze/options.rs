@@ -328,6 +328,22 @@ fn check(
         } else {
             &settings.pipeline_job_spec_path
         };
+        let generated = [
+            "components/",
+            "configs/",
+            "images/",
+            "terraform/",
+            "pipelines/pipeline.py",
+        ];
+        if let Some(prefix) = generated
+            .iter()
+            .find(|g| path == g.trim_end_matches('/') || path.starts_with(*g))
+        {
+            diagnostics.push(
+                Diagnostic::error(at(name), format!("option `{name}` is `{path}`, where automlops writes its own files (`{prefix}`)"))
+                    .with_hint("choose a path outside components/, configs/, images/ and terraform/, e.g. under scripts/"),
+            );
+        }
         if !is_relative_path(path) {
             diagnostics.push(
                 Diagnostic::error(at(name), format!("option `{name}` must be a relative path inside the output directory, not `{path}`"))
@@ -390,15 +406,10 @@ fn check(
                 .with_hint("pass `run_local=False` to schedule runs, or drop the schedule"),
             );
         }
-        if schedule.split_whitespace().count() != 5 {
+        if let Some(problem) = super::cron::problem(schedule) {
             diagnostics.push(
-                Diagnostic::error(
-                    at("schedule"),
-                    format!("`{schedule}` is not a cron schedule of five fields"),
-                )
-                .with_hint(
-                    "write minute, hour, day of month, month and day of week, e.g. `0 */12 * * *`",
-                ),
+                Diagnostic::error(at("schedule"), format!("`{schedule}` is not a cron schedule Cloud Scheduler accepts: {problem}"))
+                    .with_hint("write minute, hour, day of month, month and day of week, e.g. `0 */12 * * *` (twice a day)"),
             );
         }
     }

@@ -190,6 +190,17 @@ const PROVIDED: &[&str] = &[
     "zoneinfo",
 ];
 
+/// Whether a component named `name` would shadow a module inside the image: its source is
+/// `src/<name>.py`, and `src/` comes first on `sys.path` when it runs.
+pub(crate) fn shadows_module(name: &str) -> bool {
+    const GENERATED: &[&str] = &["executor", "google", "main", "typing_extensions"];
+    PROVIDED.contains(&name)
+        || GENERATED.contains(&name)
+        || DISTRIBUTIONS
+            .iter()
+            .any(|(module, _)| module.split('.').next() == Some(name))
+}
+
 /// PEP 503 normalisation, to compare distribution names.
 fn normalize(name: &str) -> String {
     let mut out = String::with_capacity(name.len());

@@ -49,6 +49,8 @@ pub(super) fn component(component: &Component, notebook: &str) -> Result<String,
         }
         ComponentSource::Function { source } => {
             imports.extend([
+                "import typing",
+                "",
                 "import kfp",
                 "from kfp import dsl",
                 "from kfp.dsl import *",
@@ -132,17 +134,55 @@ fn body_function(component: &Component, body: &str) -> String {
     )
 }
 
-
 /// `pipelines/pipeline.py`: the same pipeline, written with kfp, for users who customise it.
+/// Names `pipelines/pipeline.py` defines or imports itself.
+const RESERVED: &[&str] = &[
+    "ROOT",
+    "argparse",
+    "compiler",
+    "dsl",
+    "load_component",
+    "load_component_from_file",
+    "main",
+    "pathlib",
+    "pipeline",
+];
+
+/// `base`, or `base_2`, `base_3`... if `taken` already has it.
+fn unique(base: &str, taken: &[String]) -> String {
+    let mut name = base.to_owned();
+    let mut n = 1;
+    while taken.iter().any(|t| t == &name) {
+        n += 1;
+        name = format!("{base}_{n}");
+    }
+    name
+}
+
 pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, askama::Error> {
     let pipeline = &analysis.pipeline;
+    // Every Python name of the file is distinct: parameters first (their names are the
+    // pipeline's interface), then component loaders, then task variables.
+    let mut taken: Vec<String> = RESERVED.iter().map(|r| (*r).to_owned()).collect();
+    taken.extend(pipeline.params.iter().map(|p| p.name.clone()));
+    let mut loaders = Vec::new();
+    for component in &analysis.components {
+        let name = component.name.as_str();
+        let loader = if taken.iter().any(|t| t == name) {
+            unique(&format!("{name}_component"), &taken)
+        } else {
+            name.to_owned()
+        };
+        taken.push(loader.clone());
+        loaders.push(loader);
+    }
     let loads = analysis
         .components
         .iter()
-        .map(|c| {
+        .zip(&loaders)
+        .map(|(c, loader)| {
             format!(
-                "{} = load_component({})",
-                c.name,
+                "{loader} = load_component({})",
                 python::string(c.name.as_str())
             )
         })
@@ -164,61 +204,53 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
             None => format!("{}: {}", p.name, p.ty.python()),
         })
         .collect();
-    // Variables must be unique even where the notebook reuses one.
     let mut variables: Vec<String> = Vec::new();
     for task in &pipeline.tasks {
-        let mut variable = task.variable.clone();
-        let mut n = 1;
-        while variables.contains(&variable) || pipeline.params.iter().any(|p| p.name == variable) {
-            n += 1;
-            variable = format!("{}_{n}", task.variable);
-        }
+        let variable = unique(&task.variable, &taken);
+        taken.push(variable.clone());
         variables.push(variable);
     }
-    let tasks = pipeline
-        .tasks
-        .iter()
-        .zip(&variables)
-        .map(|(task, variable)| {
-            let component = &analysis.components[task.component];
-            let args: Vec<String> = task
-                .arguments
-                .iter()
-                .map(|(name, argument)| {
-                    let value = match argument {
-                        Argument::PipelineParam(param) => param.clone(),
-                        Argument::Constant(value) => python::literal(value),
-                        Argument::TaskOutput { task, output } => {
-                            format!("{}.outputs[{}]", variables[*task], python::string(output))
-                        }
-                    };
-                    format!("{name}={value}")
-                })
-                .collect();
-            let after: Vec<&str> = task.after.iter().map(|i| variables[*i].as_str()).collect();
-            let after = if after.is_empty() {
-                String::new()
-            } else {
-                format!(".after({})", after.join(", "))
-            };
-            let one_line = format!(
-                "{variable} = {}({}){after}",
-                component.name,
-                args.join(", ")
-            );
-            // Long calls get one argument per line, as black would write them.
-            if one_line.len() + 4 <= 99 {
-                one_line
-            } else {
-                let args: Vec<String> = args.iter().map(|a| format!("        {a},")).collect();
-                format!(
-                    "{variable} = {}(\n{}\n    ){after}",
-                    component.name,
-                    args.join("\n")
-                )
-            }
-        })
-        .collect();
+    let mut tasks: Vec<String> = Vec::new();
+    // `.after(later_task)` must wait until the later task exists in the Python code.
+    let mut deferred: Vec<String> = Vec::new();
+    for (index, (task, variable)) in pipeline.tasks.iter().zip(&variables).enumerate() {
+        let loader = &loaders[task.component];
+        let args: Vec<String> = task
+            .arguments
+            .iter()
+            .map(|(name, argument)| {
+                let value = match argument {
+                    Argument::PipelineParam(param) => param.clone(),
+                    Argument::Constant(value) => python::literal(value),
+                    Argument::TaskOutput { task, output } => {
+                        format!("{}.outputs[{}]", variables[*task], python::string(output))
+                    }
+                };
+                format!("{name}={value}")
+            })
+            .collect();
+        let (earlier, later): (Vec<usize>, Vec<usize>) =
+            task.after.iter().partition(|after| **after < index);
+        let after = if earlier.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = earlier.iter().map(|i| variables[*i].as_str()).collect();
+            format!(".after({})", names.join(", "))
+        };
+        if !later.is_empty() {
+            let names: Vec<&str> = later.iter().map(|i| variables[*i].as_str()).collect();
+            deferred.push(format!("{variable}.after({})", names.join(", ")));
+        }
+        let one_line = format!("{variable} = {loader}({}){after}", args.join(", "));
+        // Long calls get one argument per line, as black would write them.
+        tasks.push(if one_line.len() + 4 <= 99 {
+            one_line
+        } else {
+            let args: Vec<String> = args.iter().map(|a| format!("        {a},")).collect();
+            format!("{variable} = {loader}(\n{}\n    ){after}", args.join("\n"))
+        });
+    }
+    tasks.extend(deferred);
     finish(
         PipelinePy {
             notebook,

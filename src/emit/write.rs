@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::Artifacts;
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write `{path}`: {source}")]
+#[error("cannot write `{path}`")]
 pub(crate) struct WriteError {
     path: String,
     source: io::Error,

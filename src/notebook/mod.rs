@@ -16,9 +16,10 @@ use raw::RawNotebook;
 /// mistake inside a cell (those are [`crate::diagnostic::Diagnostic`]s).
 #[derive(Debug, thiserror::Error)]
 pub enum NotebookError {
-    #[error("cannot read `{path}`: {source}")]
+    #[error("cannot read `{path}`")]
     Io {
         path: String,
+        #[source]
         source: std::io::Error,
     },
     #[error("`{path}` is not valid notebook JSON (line {line}, column {column}): {message}")]
@@ -48,6 +49,8 @@ pub enum CellMagic {
     DefineImports,
     DefineComponent,
     DefineKfpPipeline,
+    /// `%%time`, `%%capture`, ...: the cell is Python all the same.
+    Python,
     Other,
 }
 
@@ -84,6 +87,8 @@ impl Notebook {
 
     /// Parses notebook JSON. `name` only labels diagnostics.
     pub fn parse(name: &str, json: &str) -> Result<Self, NotebookError> {
+        // Some editors save JSON with a byte order mark.
+        let json = json.strip_prefix('\u{feff}').unwrap_or(json);
         let raw: RawNotebook = serde_json::from_str(json).map_err(|error| NotebookError::Json {
             path: name.to_owned(),
             line: error.line(),
@@ -96,8 +101,15 @@ impl Notebook {
                 version: raw.nbformat,
             });
         }
-        let cells = raw
-            .cells
+        let Some(cells) = raw.cells else {
+            return Err(NotebookError::Json {
+                path: name.to_owned(),
+                line: 1,
+                column: 1,
+                message: "the notebook has no `cells`".to_owned(),
+            });
+        };
+        let cells = cells
             .into_iter()
             .map(|cell| Cell::new(&cell.cell_type, cell.source.into_string()))
             .collect();
@@ -162,6 +174,8 @@ fn cell_magic(source: &str) -> Option<CellMagic> {
         "define_imports" => CellMagic::DefineImports,
         "define_component" => CellMagic::DefineComponent,
         "define_kfp_pipeline" => CellMagic::DefineKfpPipeline,
+        // IPython runs the Python of these cells; the magic only measures or captures it.
+        "time" | "timeit" | "capture" | "prun" => CellMagic::Python,
         _ => CellMagic::Other,
     })
 }

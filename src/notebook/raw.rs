@@ -6,13 +6,15 @@
 use serde::Deserialize;
 
 #[derive(Deserialize)]
+#[serde(expecting = "a notebook: a JSON object with `nbformat` and `cells`")]
 pub(super) struct RawNotebook {
     pub(super) nbformat: u32,
-    #[serde(default)]
-    pub(super) cells: Vec<RawCell>,
+    /// Optional here so that an nbformat 3 file (which has `worksheets`) gets its own message.
+    pub(super) cells: Option<Vec<RawCell>>,
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a cell: a JSON object with `cell_type` and `source`")]
 pub(super) struct RawCell {
     pub(super) cell_type: String,
     #[serde(default)]
@@ -21,7 +23,7 @@ pub(super) struct RawCell {
 
 /// nbformat allows a cell's source as one string or as a list of lines to concatenate.
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a cell source: a string or a list of strings")]
 pub(super) enum RawSource {
     One(String),
     Lines(Vec<String>),

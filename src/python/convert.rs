@@ -86,12 +86,19 @@ impl Converter<'_> {
         let span = self.span(def.range());
         // ruff's function range starts at the first decorator; the `def` keyword follows the
         // last decorator's line.
-        let def_start = def.decorator_list.last().map_or(span.start, |decorator| {
-            let after = decorator.range().end().to_usize();
-            self.text[after..]
-                .find(if def.is_async { "async" } else { "def" })
-                .map_or(after, |offset| after + offset)
-        });
+        // The `def` keyword is the last one before the name: a comment between the decorators
+        // and the function may contain the word too.
+        let def_start = if def.decorator_list.is_empty() {
+            span.start
+        } else {
+            let name_start = def.name.range().start().to_usize();
+            let keyword = self.text[..name_start].rfind("def").unwrap_or(span.start);
+            if def.is_async {
+                self.text[..keyword].rfind("async").unwrap_or(keyword)
+            } else {
+                keyword
+            }
+        };
         let parameters = &def.parameters;
         let variadic = parameters
             .vararg

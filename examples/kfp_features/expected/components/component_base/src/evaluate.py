@@ -3,6 +3,8 @@
 import argparse
 import json
 
+import typing
+
 import kfp
 from kfp import dsl
 from kfp.dsl import *
