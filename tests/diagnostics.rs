@@ -63,3 +63,21 @@ fn warnings_are_located_and_do_not_stop_the_compile() {
         });
     }
 }
+
+/// AutoMLOps 1.0 took its arguments positionally too: `go(project_id, pipeline_params)`,
+/// `makeComponent(name, description, params)`, `makePipeline(name, description, params, pipeline)`.
+#[test]
+fn positional_arguments_of_automlops_1_0_are_read() {
+    let notebook = automlops::notebook::Notebook::from_code_cells(
+        "positional.ipynb",
+        &[
+            "%%define_component\nAutoMLOps.makeComponent(\"hello\", \"Says hello.\", [{\"name\": \"who\", \"type\": str}])\nprint(who)",
+            "AutoMLOps.makePipeline(\"hello-pipeline\", \"Hello.\", [{\"name\": \"who\", \"type\": str}], [{\"component_name\": \"hello\", \"param_mapping\": [(\"who\", \"who\")]}])",
+            "AutoMLOps.go(\"positional-proj\", {\"who\": \"world\"})",
+        ],
+    );
+    let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
+    let job = &compiled.artifacts.files["scripts/pipeline_spec/pipeline_job.json"];
+    assert!(job.contains("positional-proj"));
+    assert!(job.contains("\"who\": \"world\""));
+}

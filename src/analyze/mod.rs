@@ -119,6 +119,22 @@ pub(crate) fn analyze(
         (components, pipeline)
     };
     let mut pipeline = pipeline?;
+    if let Some(cycle) = pipeline.cycle() {
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|t| format!("`{}`", pipeline.tasks[*t].variable))
+            .collect();
+        diagnostics.push(
+            Diagnostic::error(
+                pipeline.tasks[cycle[0]].span,
+                format!(
+                    "tasks wait for each other in a cycle: {}",
+                    names.join(" waits for ")
+                ),
+            )
+            .with_hint("remove one of the `.after(...)` calls of the cycle"),
+        );
+    }
     let parameter_values =
         params::parameter_values(&pipeline, resolved.pipeline_params.as_ref(), diagnostics);
     let components = keep_used(components, &mut pipeline, diagnostics);

@@ -282,15 +282,60 @@ pub(crate) fn eval_keywords(
     env: &Env,
     source: &dyn Fn(Span) -> String,
 ) -> Vec<Arg> {
-    keywords
+    eval_args(&[], &[], keywords, env, source)
+}
+
+/// The positional parameters of AutoMLOps 1.0's functions, in order.
+const MAKE_COMPONENT: &[&str] = &["name", "description", "params"];
+const MAKE_PIPELINE: &[&str] = &["name", "description", "params", "pipeline"];
+const GO: &[&str] = &[
+    "project_id",
+    "pipeline_params",
+    "af_registry_location",
+    "af_registry_name",
+    "cb_trigger_location",
+    "cb_trigger_name",
+    "cloud_run_location",
+    "cloud_run_name",
+    "cloud_tasks_queue_location",
+    "cloud_tasks_queue_name",
+    "csr_branch_name",
+    "csr_name",
+    "custom_training_job_specs",
+    "gs_bucket_location",
+    "gs_bucket_name",
+    "pipeline_runner_sa",
+    "run_local",
+    "schedule_location",
+    "schedule_name",
+    "schedule_pattern",
+    "use_kfp_spec",
+    "vpc_connector",
+];
+
+/// Positional arguments named after `names` (AutoMLOps 1.0's signatures), then keywords.
+fn eval_args(
+    positional: &[Expr],
+    names: &[&str],
+    keywords: &[Keyword],
+    env: &Env,
+    source: &dyn Fn(Span) -> String,
+) -> Vec<Arg> {
+    positional
         .iter()
-        .filter_map(|keyword| {
+        .zip(names)
+        .map(|(expr, name)| Arg {
+            name: (*name).to_owned(),
+            span: expr.span(),
+            value: env.eval(expr, source),
+        })
+        .chain(keywords.iter().filter_map(|keyword| {
             Some(Arg {
                 name: keyword.name.clone()?,
                 span: keyword.span,
                 value: env.eval(&keyword.value, source),
             })
-        })
+        }))
         .collect()
 }
 
@@ -349,9 +394,9 @@ fn scan_call(
 ) {
     let Expr::Call {
         func,
+        args,
         keywords,
         span,
-        ..
     } = expr
     else {
         return;
@@ -361,11 +406,11 @@ fn scan_call(
     };
     match name.as_str() {
         "AutoMLOps.go" | "AutoMLOps.generate" => scan.options_calls.push(OptionsCall {
-            args: eval_keywords(keywords, &scan.env, source),
+            args: eval_args(args, GO, keywords, &scan.env, source),
             span: *span,
         }),
         "AutoMLOps.makePipeline" => scan.make_pipelines.push(MakePipelineSite {
-            args: eval_keywords(keywords, &scan.env, source),
+            args: eval_args(args, MAKE_PIPELINE, keywords, &scan.env, source),
             span: *span,
         }),
         "AutoMLOps.makeComponent" if !is_component_call => diagnostics.push(
@@ -389,15 +434,15 @@ fn define_component(
     let opening = stmts.first().and_then(|top| match &top.stmt {
         Stmt::Expr(Expr::Call {
             func,
+            args,
             keywords,
             span,
-            ..
         }) if func.dotted_name().as_deref() == Some("AutoMLOps.makeComponent") => {
-            Some((keywords, *span))
+            Some((args, keywords, *span))
         }
         _ => None,
     });
-    let Some((keywords, call_span)) = opening else {
+    let Some((positional, keywords, call_span)) = opening else {
         let span = stmts
             .first()
             .map_or(Span::new(cell, 0, 0), |top| top.stmt.span());
@@ -415,7 +460,7 @@ fn define_component(
     // The rest of the call's line (a trailing comment) is not part of the body.
     let body = body.split_once('\n').map_or("", |(_, rest)| rest);
     Some(CustomComponentSite {
-        args: eval_keywords(keywords, env, source),
+        args: eval_args(positional, MAKE_COMPONENT, keywords, env, source),
         call_span,
         body: body.to_owned(),
         facts,

@@ -224,6 +224,7 @@ impl<'a> Wiring<'a> {
             variable,
             arguments,
             after,
+            span: call_span,
         });
         self.tasks.len() - 1
     }

@@ -23,6 +23,42 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
     }
 }
 
+/// Checks, before anything moves, that every file can land where it goes: no file stands where
+/// a directory must be, no directory where a file must be.
+fn preflight(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
+    let blocked = |path: &Path, what: &str| WriteError {
+        path: path.display().to_string(),
+        source: io::Error::new(io::ErrorKind::AlreadyExists, what.to_owned()),
+    };
+    if out_dir.exists() && !out_dir.is_dir() {
+        return Err(blocked(
+            out_dir,
+            "it is a file, and the output must be a directory",
+        ));
+    }
+    for relative in artifacts.files.keys() {
+        let target = out_dir.join(relative);
+        for ancestor in target.ancestors().skip(1) {
+            if ancestor == out_dir {
+                break;
+            }
+            if ancestor.exists() && !ancestor.is_dir() {
+                return Err(blocked(
+                    ancestor,
+                    "a file stands where the output needs a directory",
+                ));
+            }
+        }
+        if target.is_dir() {
+            return Err(blocked(
+                &target,
+                "a directory stands where the output needs a file",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Removes the staging directory however writing ends.
 struct Staging(PathBuf);
 
@@ -33,6 +69,7 @@ impl Drop for Staging {
 }
 
 pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
+    preflight(artifacts, out_dir)?;
     let parent = match out_dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),

@@ -31,8 +31,10 @@ pub(crate) struct Task {
     pub(crate) variable: String,
     /// Arguments in the order the inputs are declared.
     pub(crate) arguments: Vec<(String, Argument)>,
-    /// Explicit `.after(...)` dependencies (indices of earlier tasks).
+    /// Explicit `.after(...)` dependencies (indices of other tasks, earlier or later).
     pub(crate) after: Vec<usize>,
+    /// The call in the notebook.
+    pub(crate) span: crate::diagnostic::Span,
 }
 
 impl Task {
@@ -58,6 +60,45 @@ pub(crate) struct Pipeline {
     pub(crate) name: String,
     pub(crate) description: Option<String>,
     pub(crate) params: Vec<PipelineParam>,
-    /// In definition order, which is a topological order: arguments only name earlier tasks.
+    /// In definition order. Arguments only name earlier tasks; `.after(...)` may name later
+    /// ones, so analysis checks that the dependencies have no cycle.
     pub(crate) tasks: Vec<Task>,
+}
+
+impl Pipeline {
+    /// A cycle of dependencies, as task indices from a task back to itself, if there is one.
+    pub(crate) fn cycle(&self) -> Option<Vec<usize>> {
+        // 0 unvisited, 1 on the current path, 2 done.
+        let mut state = vec![0u8; self.tasks.len()];
+        let mut path = Vec::new();
+        for start in 0..self.tasks.len() {
+            if let Some(cycle) = self.visit(start, &mut state, &mut path) {
+                return Some(cycle);
+            }
+        }
+        None
+    }
+
+    fn visit(&self, task: usize, state: &mut [u8], path: &mut Vec<usize>) -> Option<Vec<usize>> {
+        match state[task] {
+            2 => return None,
+            1 => {
+                let from = path.iter().position(|t| *t == task).unwrap_or(0);
+                let mut cycle = path[from..].to_vec();
+                cycle.push(task);
+                return Some(cycle);
+            }
+            _ => {}
+        }
+        state[task] = 1;
+        path.push(task);
+        for dependency in self.tasks[task].dependencies() {
+            if let Some(cycle) = self.visit(dependency, state, path) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        state[task] = 2;
+        None
+    }
 }
