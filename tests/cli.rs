@@ -255,3 +255,37 @@ fn percent_fixtures_convert_to_notebooks() {
     assert!(json.contains("\"cell_type\": \"markdown\""));
     assert!(json.contains("\"source\": \"x = 1\""));
 }
+
+#[test]
+fn an_output_that_cannot_be_written_fails_before_writing_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // A file where the output needs the `scripts/` directory.
+    std::fs::write(out.join("scripts"), "mine").unwrap();
+    let output = automlops(
+        &[
+            "compile",
+            &example("training_custom"),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("a file stands where the output needs a directory"),
+        "{}",
+        stderr(&output)
+    );
+    let entries: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("scripts")]);
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "no staging directory is left"
+    );
+}
