@@ -81,3 +81,21 @@ fn positional_arguments_of_automlops_1_0_are_read() {
     assert!(job.contains("positional-proj"));
     assert!(job.contains("\"who\": \"world\""));
 }
+
+/// `N += 1`, `CONFIG["lr"] = 0.5`, `LAYERS.append(3)` and `params.update(...)` at the top level
+/// of a cell change the values the compile uses, as running the notebook would.
+#[test]
+fn top_level_mutations_are_applied() {
+    let notebook = crate::common::fixture_notebook(
+        &repo().join("tests/fixtures/warnings/constants_changed_outside_assignments.py"),
+    );
+    let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
+    let values: serde_json::Value = serde_json::from_str(
+        &compiled.artifacts.files["pipelines/runtime_parameters/pipeline_parameter_values.json"],
+    )
+    .unwrap();
+    assert_eq!(
+        values,
+        serde_json::json!({"layers": [1, 2, 3], "lr": 0.5, "n": 12, "project": "dev-proj"})
+    );
+}

@@ -11,6 +11,7 @@ mod custom;
 mod docstring;
 mod free_names;
 mod kfp;
+mod mutation;
 mod options;
 mod params;
 mod read;
@@ -54,7 +55,7 @@ pub(crate) fn analyze(
     diagnostics: &mut Diagnostics,
 ) -> Option<Analysis> {
     let overrides = parameter_overrides(inputs.parameters);
-    let scan = scan::scan(notebook, overrides, diagnostics);
+    let mut scan = scan::scan(notebook, overrides, diagnostics);
     let source_of = |span: Span| scan::text_of(notebook, span).to_owned();
     let resolved = options::resolve(
         &scan.options_calls,
@@ -135,6 +136,7 @@ pub(crate) fn analyze(
             .with_hint("remove one of the `.after(...)` calls of the cycle"),
         );
     }
+    mutation::report(&scan.env, &mut scan.reported, diagnostics);
     let parameter_values =
         params::parameter_values(&pipeline, resolved.pipeline_params.as_ref(), diagnostics);
     let components = keep_used(components, &mut pipeline, diagnostics);

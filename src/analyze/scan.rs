@@ -74,6 +74,8 @@ pub(crate) struct Scan {
     pub(crate) kfp_components: Vec<FunctionSite>,
     pub(crate) kfp_pipelines: Vec<FunctionSite>,
     pub(crate) imports: Vec<ImportSite>,
+    /// Uncertain names already reported, by name and statement.
+    pub(crate) reported: std::collections::BTreeSet<(String, Span)>,
     /// Some cell has syntax errors, or a `%%define_component` cell has no readable
     /// `makeComponent` call, so some definitions are unknown.
     pub(crate) unreadable_definitions: bool,
@@ -125,11 +127,19 @@ pub(crate) fn scan(
         }
         for top in &stmts {
             let stmt = &top.stmt;
+            if super::mutation::apply(stmt, &top.facts, &mut scan.env, &source) {
+                continue;
+            }
             match stmt {
                 Stmt::Assign { targets, value, .. } => {
                     let value = scan.env.eval(value, &source);
+                    // A value computed from an uncertain name is uncertain too.
+                    let touched = scan.env.take_touched();
                     for target in targets {
                         bind_target(&mut scan.env, target, &value, &source);
+                        if let (Some(origin), Expr::Name(name, _)) = (touched.first(), target) {
+                            scan.env.mark_uncertain(name, origin.clone());
+                        }
                     }
                 }
                 Stmt::AnnAssign {
@@ -191,7 +201,20 @@ pub(crate) fn scan(
                 }
                 _ => {}
             }
+            super::mutation::report(&scan.env, &mut scan.reported, diagnostics);
         }
+    }
+    for name in scan.env.unused_overrides() {
+        diagnostics.push(
+            Diagnostic::warning(
+                None,
+                format!("`-p {name}=...` matches no variable the notebook assigns; it is not used"),
+            )
+            .with_optional_hint(
+                super::suggest::did_you_mean(name, scan.env.assigned_names())
+                    .map(|s| format!("did you mean `-p {s}=...`?")),
+            ),
+        );
     }
     scan
 }

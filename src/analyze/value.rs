@@ -119,6 +119,17 @@ impl Value {
     }
 }
 
+/// A name whose value may differ when the notebook runs: it is also changed by a statement
+/// automlops does not run (an assignment inside an `if`, a `pop()`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Uncertain {
+    /// The name that statement changes.
+    pub(crate) name: String,
+    pub(crate) span: Span,
+    /// "the `if` statement", "`CONFIG.pop(...)`".
+    pub(crate) how: String,
+}
+
 /// Module-level names and what they evaluate to, in notebook order.
 #[derive(Debug, Default)]
 pub(crate) struct Env {
@@ -126,6 +137,11 @@ pub(crate) struct Env {
     /// `-p NAME=VALUE`: these win over every assignment in the notebook, as papermill's injected
     /// parameters do.
     overrides: HashMap<String, Value>,
+    uncertain: HashMap<String, Uncertain>,
+    /// Every name the notebook binds, to tell `-p` overrides that match nothing.
+    assigned: std::collections::HashSet<String>,
+    /// The uncertain names read since the last [`Env::take_touched`].
+    touched: std::cell::RefCell<Vec<Uncertain>>,
 }
 
 impl Env {
@@ -133,13 +149,54 @@ impl Env {
         Self {
             names: overrides.clone(),
             overrides,
+            ..Self::default()
         }
     }
 
-    /// Records a module-level binding.
+    /// Records a module-level binding; a plain assignment makes a name certain again.
     pub(crate) fn bind(&mut self, name: &str, value: Value) {
         let value = self.overrides.get(name).cloned().unwrap_or(value);
+        self.uncertain.remove(name);
+        self.assigned.insert(name.to_owned());
         self.names.insert(name.to_owned(), value);
+    }
+
+    /// The `-p` overrides that name no variable the notebook assigns, sorted.
+    pub(crate) fn unused_overrides(&self) -> Vec<&str> {
+        let mut unused: Vec<&str> = self
+            .overrides
+            .keys()
+            .filter(|name| !self.assigned.contains(*name))
+            .map(String::as_str)
+            .collect();
+        unused.sort_unstable();
+        unused
+    }
+
+    /// Names the notebook assigns.
+    pub(crate) fn assigned_names(&self) -> impl Iterator<Item = &str> {
+        self.assigned.iter().map(String::as_str)
+    }
+
+    /// Marks `name` as possibly changed by a statement that is not run.
+    pub(crate) fn mark_uncertain(&mut self, name: &str, uncertain: Uncertain) {
+        if !self.overrides.contains_key(name) {
+            self.uncertain.insert(name.to_owned(), uncertain);
+        }
+    }
+
+    /// The uncertain names read since the last call, each once.
+    pub(crate) fn take_touched(&self) -> Vec<Uncertain> {
+        let mut touched = self.touched.take();
+        touched.dedup();
+        touched
+    }
+
+    /// Replaces the value of an existing name, as a mutation (`X[k] = v`) does.
+    pub(crate) fn replace(&mut self, name: &str, value: Value) {
+        if !self.overrides.contains_key(name) {
+            self.names.insert(name.to_owned(), value);
+        }
     }
 
     /// Records a name bound by something that is not a value (an import, a function).
@@ -182,6 +239,12 @@ impl Env {
             Expr::Bool(b, _) => Kind::Bool(*b),
             Expr::None(_) => Kind::None,
             Expr::Name(name, _) => {
+                if let Some(uncertain) = self.uncertain.get(name) {
+                    let mut touched = self.touched.borrow_mut();
+                    if !touched.contains(uncertain) {
+                        touched.push(uncertain.clone());
+                    }
+                }
                 if let Some(value) = self.names.get(name) {
                     return value.clone();
                 }

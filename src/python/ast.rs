@@ -20,6 +20,13 @@ pub(crate) enum Stmt {
         span: Span,
     },
     Expr(Expr),
+    /// `a += value`.
+    AugAssign {
+        target: Expr,
+        op: BinOp,
+        value: Expr,
+        span: Span,
+    },
     Import(Import),
     /// `with a as b, c:` (dsl control flow lives here; the phases that do not support it say so).
     With {
@@ -49,6 +56,7 @@ impl Stmt {
             Stmt::Expr(expr) => expr.span(),
             Stmt::Import(import) => import.span,
             Stmt::Assign { span, .. }
+            | Stmt::AugAssign { span, .. }
             | Stmt::AnnAssign { span, .. }
             | Stmt::With { span, .. }
             | Stmt::For { span, .. }

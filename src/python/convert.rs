@@ -73,6 +73,12 @@ impl Converter<'_> {
                 body: self.stmts(&for_.body),
                 span,
             },
+            py::Stmt::AugAssign(assign) => Stmt::AugAssign {
+                target: self.expr(&assign.target),
+                op: binop_of(assign.op),
+                value: self.expr(&assign.value),
+                span,
+            },
             py::Stmt::Pass(_) => Stmt::Pass(span),
             py::Stmt::Return(ret) => Stmt::Return(ret.value.as_deref().map(|v| self.expr(v)), span),
             other => Stmt::Other {
@@ -210,12 +216,7 @@ impl Converter<'_> {
             ),
             py::Expr::BinOp(binop) => Expr::BinOp {
                 left: Box::new(self.expr(&binop.left)),
-                op: match binop.op {
-                    py::Operator::Add => BinOp::Add,
-                    py::Operator::Sub => BinOp::Sub,
-                    py::Operator::Mult => BinOp::Mult,
-                    _ => BinOp::Other,
-                },
+                op: binop_of(binop.op),
                 right: Box::new(self.expr(&binop.right)),
                 span,
             },
@@ -259,6 +260,15 @@ impl Converter<'_> {
             }
         }
         parts
+    }
+}
+
+fn binop_of(op: py::Operator) -> BinOp {
+    match op {
+        py::Operator::Add => BinOp::Add,
+        py::Operator::Sub => BinOp::Sub,
+        py::Operator::Mult => BinOp::Mult,
+        _ => BinOp::Other,
     }
 }
 
