@@ -99,3 +99,22 @@ fn top_level_mutations_are_applied() {
         serde_json::json!({"layers": [1, 2, 3], "lr": 0.5, "n": 12, "project": "dev-proj"})
     );
 }
+
+/// AutoMLOps 1.0 copied the whole `%%define_imports` cell into components, setup code included.
+#[test]
+fn define_imports_setup_code_reaches_the_components() {
+    let notebook = crate::common::fixture_notebook(
+        &repo().join("tests/fixtures/warnings/define_imports_setup_code.py"),
+    );
+    let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
+    let source = &compiled.artifacts.files["components/component_base/src/draw.py"];
+    for line in [
+        "import random",
+        "SEED = 42",
+        "random.seed(SEED)",
+        "    import ujson as json",
+        "warnings.filterwarnings(\"ignore\")",
+    ] {
+        assert!(source.contains(line), "{line} missing from\n{source}");
+    }
+}

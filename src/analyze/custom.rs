@@ -165,13 +165,18 @@ pub(crate) fn components(
         }
         // Only the `%%define_imports` lines the body uses, as AutoMLOps pruned them with autoflake.
         let param_names: BTreeSet<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        // Setup statements are kept whole, and the imports they need with them.
+        let setup: Vec<&ImportSite> = imports.iter().filter(|i| !i.is_import).collect();
+        let reads = |binding: &String| {
+            !param_names.contains(binding.as_str())
+                && (site.facts.used_names.contains_key(binding)
+                    || setup
+                        .iter()
+                        .any(|s| s.facts.used_names.contains_key(binding)))
+        };
         let used: Vec<&ImportSite> = imports
             .iter()
-            .filter(|import| {
-                import.bindings.iter().any(|b| {
-                    site.facts.used_names.contains_key(b) && !param_names.contains(b.as_str())
-                })
-            })
+            .filter(|import| !import.is_import || import.bindings.iter().any(reads))
             .collect();
         let mut imported_modules: Vec<(String, Span)> = used
             .iter()

@@ -56,12 +56,14 @@ pub(crate) struct FunctionSite {
     pub(crate) facts: Facts,
 }
 
-/// An import statement of a `%%define_imports` cell.
+/// A statement of a `%%define_imports` cell: an import, or other setup code (`SEED = 42`,
+/// `warnings.filterwarnings(...)`), which AutoMLOps 1.0 copied into every component too.
 #[derive(Debug)]
 pub(crate) struct ImportSite {
     pub(crate) text: String,
     pub(crate) bindings: Vec<String>,
     pub(crate) facts: Facts,
+    pub(crate) is_import: bool,
 }
 
 #[derive(Debug, Default)]
@@ -127,6 +129,14 @@ pub(crate) fn scan(
         }
         for top in &stmts {
             let stmt = &top.stmt;
+            if cell.magic == Some(CellMagic::DefineImports) && !matches!(stmt, Stmt::Import(_)) {
+                scan.imports.push(ImportSite {
+                    text: source(stmt.span()),
+                    bindings: top.facts.bound_names.iter().cloned().collect(),
+                    facts: top.facts.clone(),
+                    is_import: false,
+                });
+            }
             if super::mutation::apply(stmt, &top.facts, &mut scan.env, &source) {
                 continue;
             }
@@ -405,6 +415,7 @@ fn import_site(import: &Import, facts: &Facts, source: &dyn Fn(Span) -> String) 
             .map(|n| n.binding(import.from.is_some()).to_owned())
             .collect(),
         facts: facts.clone(),
+        is_import: true,
     }
 }
 
