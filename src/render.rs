@@ -68,7 +68,14 @@ pub fn render(notebook: &Notebook, diagnostic: &Diagnostic, color: bool) -> Stri
             notebook.name, location.cell, location.line, location.column
         );
         let _ = writeln!(out, "{gutter} {blue}|{reset}");
-        let _ = writeln!(out, "{blue}{}{reset} {blue}|{reset} {text}", location.line);
+        // Tabs are shown as four spaces, so the caret lines up under the span.
+        let shown = text.replace('\t', "    ");
+        let _ = writeln!(out, "{blue}{}{reset} {blue}|{reset} {shown}", location.line);
+        let indent: usize = text
+            .chars()
+            .take(location.column - 1)
+            .map(|c| if c == '\t' { 4 } else { 1 })
+            .sum();
         let first_line_len = text.chars().count().saturating_sub(location.column - 1);
         let width = notebook.cells[span.cell]
             .source
@@ -78,7 +85,7 @@ pub fn render(notebook: &Notebook, diagnostic: &Diagnostic, color: bool) -> Stri
         let _ = writeln!(
             out,
             "{gutter} {blue}|{reset} {}{severity_color}{}{reset}",
-            " ".repeat(location.column - 1),
+            " ".repeat(indent),
             "^".repeat(width)
         );
     }

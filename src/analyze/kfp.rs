@@ -677,6 +677,17 @@ impl Body<'_> {
         if let Some(json) = value.to_json() {
             return Some(Argument::Constant(json));
         }
+        // A pipeline parameter or a task output inside a list, dict or f-string is only known
+        // when the pipeline runs; kfp cannot combine it into a constant either.
+        if let Some((super::value::Unknown::Undefined { name, .. }, span)) = value.first_unknown()
+            && (self.wiring.params.iter().any(|p| &p.name == name) || self.tasks.contains_key(name))
+        {
+            diagnostics.push(
+                Diagnostic::error(span, format!("`{name}` is only known when the pipeline runs, so it cannot be part of the constant `{}`", (self.source_of)(expr.span())))
+                    .with_hint(format!("pass `{name}` to a component input by itself, and build the value inside the component")),
+            );
+            return None;
+        }
         diagnostics.push(read::mismatch(
             &value,
             "a component argument",
