@@ -289,3 +289,37 @@ fn an_output_that_cannot_be_written_fails_before_writing_anything() {
         "no staging directory is left"
     );
 }
+
+#[test]
+fn recompiling_removes_files_the_previous_compile_wrote_and_this_one_does_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let source = std::fs::read_to_string(example("training_custom")).unwrap();
+    let renamed = source.replace("deploy_model", "publish_model");
+    let notebook = tmp.path().join("training.ipynb");
+    std::fs::write(&notebook, &source).unwrap();
+    let args = [
+        "compile",
+        notebook.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    assert!(automlops(&args, tmp.path()).status.success());
+    std::fs::write(out.join("NOTES.md"), "mine").unwrap();
+    std::fs::write(&notebook, renamed).unwrap();
+    let output = automlops(&args, tmp.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!out.join("components/deploy_model").exists());
+    assert!(
+        !out.join("components/component_base/src/deploy_model.py")
+            .exists()
+    );
+    assert!(
+        out.join("components/publish_model/component.yaml")
+            .is_file()
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("NOTES.md")).unwrap(),
+        "mine"
+    );
+}

@@ -59,6 +59,10 @@ fn preflight(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// The list of files the last compile wrote, so the next one can remove those it no longer
+/// writes.
+const MANIFEST: &str = ".automlops-files";
+
 /// Removes the staging directory however writing ends.
 struct Staging(PathBuf);
 
@@ -95,10 +99,20 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
             fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).map_err(at(&path))?;
         }
     }
+    let manifest: String = artifacts
+        .files
+        .keys()
+        .map(|path| format!("{path}\n"))
+        .collect();
+    let manifest_path = staging.0.join(MANIFEST);
+    fs::write(&manifest_path, &manifest).map_err(at(&manifest_path))?;
     if !out_dir.exists() {
         fs::rename(&staging.0, out_dir).map_err(at(out_dir))?;
         return Ok(());
     }
+    // Files an earlier compile wrote and this one does not (a renamed component) are removed;
+    // nothing else is.
+    let old_manifest = fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
     // The directory exists (a previous compile, perhaps with the user's own files): move each
     // staged file over its old version. Renames within one file system are atomic per file.
     for relative in artifacts.files.keys() {
@@ -108,5 +122,26 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
         }
         fs::rename(staging.0.join(relative), &target).map_err(at(&target))?;
     }
+    for stale in old_manifest.lines() {
+        let safe = !stale.is_empty()
+            && !stale.starts_with('/')
+            && stale
+                .split('/')
+                .all(|part| part != ".." && !part.is_empty());
+        if safe && !artifacts.files.contains_key(stale) {
+            let path = out_dir.join(stale);
+            if path.is_file() {
+                fs::remove_file(&path).map_err(at(&path))?;
+                // Directories left empty by the removal go too.
+                for dir in path.ancestors().skip(1).take_while(|d| *d != out_dir) {
+                    if fs::remove_dir(dir).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let target = out_dir.join(MANIFEST);
+    fs::rename(&manifest_path, &target).map_err(at(&target))?;
     Ok(())
 }
