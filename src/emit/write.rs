@@ -99,11 +99,11 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
             fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).map_err(at(&path))?;
         }
     }
-    let manifest: String = artifacts
-        .files
-        .keys()
-        .map(|path| format!("{path}\n"))
-        .collect();
+    let mut manifest = String::new();
+    for path in artifacts.files.keys() {
+        manifest.push_str(path);
+        manifest.push('\n');
+    }
     let manifest_path = staging.0.join(MANIFEST);
     fs::write(&manifest_path, &manifest).map_err(at(&manifest_path))?;
     if !out_dir.exists() {
