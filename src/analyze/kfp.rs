@@ -16,6 +16,7 @@ use super::docstring;
 use super::read::{self, Args};
 use super::scan::FunctionSite;
 use super::suggest::did_you_mean;
+use super::task_settings;
 use super::value::{Env, Kind};
 use super::wiring::{Call, Failed, Wiring, WrittenArgument, list_names};
 
@@ -370,16 +371,25 @@ impl Body<'_> {
                 }
             }
             Stmt::Expr(expr) => {
-                // `task.after(other)` on its own line adds a dependency to an existing task.
-                if let Expr::Call { func, args, .. } = expr
-                    && let Expr::Attribute { value, attr, .. } = func.as_ref()
-                    && attr == "after"
-                    && let Expr::Name(name, _) = value.as_ref()
-                    && let Some(&task) = self.tasks.get(name)
+                // `task.after(other)` or `task.set_...(...)` on its own line changes an
+                // existing task.
+                let (root, methods) = peel_methods(expr);
+                if let Expr::Name(name, _) = root
+                    && !methods.is_empty()
                 {
-                    let after = self.after_args(args, diagnostics);
-                    self.wiring.tasks[task].after.extend(after);
-                    return;
+                    if let Some(&task) = self.tasks.get(name) {
+                        for method in &methods {
+                            if method.method == "after" {
+                                let after = self.after_args(method.args, diagnostics);
+                                self.wiring.tasks[task].after.extend(after);
+                            }
+                        }
+                        self.apply_settings(task, &methods, diagnostics);
+                        return;
+                    }
+                    if self.poisoned.contains(name) {
+                        return;
+                    }
                 }
                 self.task_expr(expr, None, diagnostics);
             }
@@ -390,6 +400,44 @@ impl Body<'_> {
             other => diagnostics.push(
                 Diagnostic::error(other.span(), "this statement is not supported in a pipeline body").with_hint(SUPPORTED_BODY),
             ),
+        }
+    }
+
+    /// Applies the task methods of a chain, in call order; `.after` is handled by the caller.
+    fn apply_settings(
+        &mut self,
+        task: usize,
+        methods: &[task_settings::Call<'_>],
+        diagnostics: &mut Diagnostics,
+    ) {
+        for method in methods {
+            if method.method == "after" {
+                continue;
+            }
+            if task_settings::METHODS.contains(&method.method) {
+                task_settings::apply(
+                    &mut self.wiring.tasks[task].settings,
+                    method,
+                    self.env,
+                    self.source_of,
+                    diagnostics,
+                );
+            } else {
+                diagnostics.push(
+                    Diagnostic::error(
+                        method.span,
+                        format!("`.{}(...)` is not supported", method.method),
+                    )
+                    .with_hint(format!(
+                        "tasks support `.after(...)`, {}",
+                        task_settings::METHODS
+                            .iter()
+                            .map(|m| format!("`.{m}(...)`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+            }
         }
     }
 
@@ -426,23 +474,12 @@ impl Body<'_> {
         variable: Option<&str>,
         diagnostics: &mut Diagnostics,
     ) -> Option<usize> {
+        let (call, methods) = peel_methods(expr);
         let mut after = Vec::new();
-        let mut call = expr;
-        while let Expr::Call { func, args, .. } = call {
-            let Expr::Attribute { value, attr, span } = func.as_ref() else {
-                break;
-            };
-            if attr == "after" {
-                after.extend(self.after_args(args, diagnostics));
-            } else {
-                diagnostics.push(
-                    Diagnostic::error(*span, format!("`.{attr}(...)` is not supported yet"))
-                        .with_hint(
-                            "tasks support `.after(...)`; task settings come in a later release",
-                        ),
-                );
+        for method in &methods {
+            if method.method == "after" {
+                after.extend(self.after_args(method.args, diagnostics));
             }
-            call = value;
         }
         let Expr::Call {
             func,
@@ -519,7 +556,7 @@ impl Body<'_> {
             });
         }
         let variable = variable.map_or_else(|| format!("{callee}_task"), str::to_owned);
-        Some(self.wiring.add_task(
+        let task = self.wiring.add_task(
             Call {
                 component,
                 variable,
@@ -530,7 +567,9 @@ impl Body<'_> {
                 span: *span,
             },
             diagnostics,
-        ))
+        );
+        self.apply_settings(task, &methods, diagnostics);
+        Some(task)
     }
 
     fn argument(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<Argument> {
@@ -714,6 +753,33 @@ fn annotation_hint(name: &str, default: Option<&super::value::Value>) -> String 
             "annotate it with its type, e.g. `{name}: str`, `{name}: int` or `{name}: Input[Dataset]`"
         ),
     }
+}
+
+/// `comp(...).after(t).set_cpu_limit("4")` is the call `comp(...)` and its methods in call
+/// order.
+fn peel_methods(expr: &Expr) -> (&Expr, Vec<task_settings::Call<'_>>) {
+    let mut methods = Vec::new();
+    let mut current = expr;
+    while let Expr::Call {
+        func,
+        args,
+        keywords,
+        ..
+    } = current
+    {
+        let Expr::Attribute { value, attr, span } = func.as_ref() else {
+            break;
+        };
+        methods.push(task_settings::Call {
+            method: attr,
+            args,
+            keywords,
+            span: *span,
+        });
+        current = value;
+    }
+    methods.reverse();
+    (current, methods)
 }
 
 fn variable_name(expr: &Expr) -> Option<&str> {

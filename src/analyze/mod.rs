@@ -18,6 +18,7 @@ mod read;
 mod requirements;
 mod scan;
 mod suggest;
+mod task_settings;
 mod value;
 mod wiring;
 

@@ -225,6 +225,7 @@ impl<'a> Wiring<'a> {
             arguments,
             after,
             span: call_span,
+            settings: crate::model::TaskSettings::default(),
         });
         self.tasks.len() - 1
     }

@@ -241,6 +241,7 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
             let names: Vec<&str> = later.iter().map(|i| variables[*i].as_str()).collect();
             deferred.push(format!("{variable}.after({})", names.join(", ")));
         }
+        let after = after + &settings_chain(&task.settings);
         let one_line = format!("{variable} = {loader}({}){after}", args.join(", "));
         // Long calls get one argument per line, as black would write them.
         tasks.push(if one_line.len() + 4 <= 99 {
@@ -286,6 +287,52 @@ pub(super) fn create_resources(
         }
         .render(),
     )
+}
+
+/// The kfp task methods that reproduce a task's settings.
+fn settings_chain(settings: &crate::model::TaskSettings) -> String {
+    let mut chain = String::new();
+    if let Some(name) = &settings.display_name {
+        let _ = write!(chain, ".set_display_name({})", python::string(name));
+    }
+    if !settings.caching {
+        chain.push_str(".set_caching_options(False)");
+    }
+    if let Some(cpu) = &settings.cpu_limit {
+        let _ = write!(chain, ".set_cpu_limit({})", python::string(cpu));
+    }
+    if let Some(memory) = &settings.memory_limit {
+        let _ = write!(chain, ".set_memory_limit({})", python::string(memory));
+    }
+    if let Some(accelerator) = &settings.accelerator_type {
+        let _ = write!(
+            chain,
+            ".set_accelerator_type({})",
+            python::string(accelerator)
+        );
+    }
+    if let Some(count) = &settings.accelerator_count {
+        let _ = write!(chain, ".set_accelerator_limit({count})");
+    }
+    if let Some(retry) = &settings.retry {
+        let _ = write!(
+            chain,
+            ".set_retry(num_retries={}, backoff_duration={}, backoff_factor={}, backoff_max_duration={})",
+            retry.count,
+            python::string(&retry.backoff_duration),
+            python::literal(&serde_json::json!(retry.backoff_factor)),
+            python::string(&retry.backoff_max_duration)
+        );
+    }
+    for (name, value) in &settings.env {
+        let _ = write!(
+            chain,
+            ".set_env_variable({}, {})",
+            python::string(name),
+            python::string(value)
+        );
+    }
+    chain
 }
 
 pub(super) fn dockerfile(base_image: &str, notebook: &str) -> Result<String, askama::Error> {

@@ -9,6 +9,6 @@ mod types;
 
 pub(crate) use component::{Component, ComponentSource, Input, Output};
 pub(crate) use names::{ComponentName, kfp_name};
-pub(crate) use pipeline::{Argument, Pipeline, PipelineParam, Task};
+pub(crate) use pipeline::{Argument, Pipeline, PipelineParam, Retry, Task, TaskSettings};
 pub(crate) use settings::Settings;
 pub(crate) use types::{ArtifactType, IoType, ParamType};

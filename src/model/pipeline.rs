@@ -35,6 +35,45 @@ pub(crate) struct Task {
     pub(crate) after: Vec<usize>,
     /// The call in the notebook.
     pub(crate) span: crate::diagnostic::Span,
+    pub(crate) settings: TaskSettings,
+}
+
+/// What `.set_display_name(...)`, `.set_cpu_limit(...)` and the other task methods of kfp set.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct TaskSettings {
+    pub(crate) display_name: Option<String>,
+    pub(crate) caching: bool,
+    /// As written: `"4"`, `"500m"`.
+    pub(crate) cpu_limit: Option<String>,
+    /// As written: `"16G"`, `"512Mi"`.
+    pub(crate) memory_limit: Option<String>,
+    pub(crate) accelerator_type: Option<String>,
+    pub(crate) accelerator_count: Option<String>,
+    pub(crate) retry: Option<Retry>,
+    pub(crate) env: Vec<(String, String)>,
+}
+
+impl Default for TaskSettings {
+    fn default() -> Self {
+        Self {
+            display_name: None,
+            caching: true,
+            cpu_limit: None,
+            memory_limit: None,
+            accelerator_type: None,
+            accelerator_count: None,
+            retry: None,
+            env: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Retry {
+    pub(crate) count: i64,
+    pub(crate) backoff_duration: String,
+    pub(crate) backoff_factor: f64,
+    pub(crate) backoff_max_duration: String,
 }
 
 impl Task {

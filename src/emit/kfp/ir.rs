@@ -159,6 +159,8 @@ pub(crate) struct TaskSpec {
     pub(crate) dependent_tasks: Vec<String>,
     #[serde(skip_serializing_if = "TaskInputs::is_empty")]
     pub(crate) inputs: TaskInputs,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) retry_policy: Option<RetryPolicy>,
     pub(crate) task_info: NameRef,
 }
 
@@ -168,10 +170,21 @@ impl TaskInputs {
     }
 }
 
+/// With caching off this is `{}`: proto3 JSON leaves `false` out, as kfp writes it.
 #[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CachingOptions {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) enable_cache: bool,
+}
+
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RetryPolicy {
+    pub(crate) backoff_duration: String,
+    pub(crate) backoff_factor: f64,
+    pub(crate) backoff_max_duration: String,
+    pub(crate) max_retry_count: i64,
 }
 
 #[derive(Clone, Serialize)]
@@ -244,7 +257,42 @@ pub(crate) struct Executor {
 pub(crate) struct Container {
     pub(crate) args: Vec<String>,
     pub(crate) command: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) env: Vec<EnvVar>,
     pub(crate) image: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) resources: Option<Resources>,
+}
+
+#[derive(Clone, Serialize)]
+pub(crate) struct EnvVar {
+    pub(crate) name: String,
+    pub(crate) value: String,
+}
+
+#[derive(Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Resources {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) accelerator: Option<Accelerator>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) cpu_limit: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) memory_limit: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) resource_cpu_limit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) resource_memory_limit: Option<String>,
+}
+
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Accelerator {
+    pub(crate) count: String,
+    pub(crate) resource_count: String,
+    pub(crate) resource_type: String,
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
 }
 
 /// KFP writes every number inside the spec as a protobuf `Value`, a double (`100.0`).

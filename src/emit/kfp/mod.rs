@@ -7,14 +7,14 @@ mod ir;
 use std::collections::BTreeMap;
 
 use crate::analyze::Analysis;
-use crate::model::{Argument, Component, IoType, Task};
+use crate::model::{Argument, Component, IoType, Task, TaskSettings};
 
 use ir::{
-    ArtifactInput, ArtifactSelector, ArtifactSpec, ArtifactTypeSchema, CachingOptions,
+    Accelerator, ArtifactInput, ArtifactSelector, ArtifactSpec, ArtifactTypeSchema, CachingOptions,
     ComponentSpec, Container, Dag, DagOutputArtifact, DagOutputParameter, DagOutputs,
-    DeploymentSpec, Executor, NameRef, ParameterInput, ParameterSelector, ParameterSpec,
-    PipelineInfo, PipelineJob, PipelineSpec, RuntimeConfig, RuntimeValue, TaskInputs,
-    TaskOutputArtifact, TaskOutputParameter, TaskSpec, as_proto_value,
+    DeploymentSpec, EnvVar, Executor, NameRef, ParameterInput, ParameterSelector, ParameterSpec,
+    PipelineInfo, PipelineJob, PipelineSpec, Resources, RetryPolicy, RuntimeConfig, RuntimeValue,
+    TaskInputs, TaskOutputArtifact, TaskOutputParameter, TaskSpec, as_proto_value,
 };
 
 /// The command every component runs in the shared image.
@@ -31,8 +31,86 @@ pub(crate) fn container(component: &Component, image: &str) -> Container {
             "python3".to_owned(),
             format!("/pipelines/component/src/{name}.py"),
         ],
+        env: Vec::new(),
         image: image.to_owned(),
+        resources: None,
     }
+}
+
+/// The container of one task: the component's, with the task's resources and environment.
+fn task_container(component: &Component, image: &str, settings: &TaskSettings) -> Container {
+    let mut container = container(component, image);
+    container.env = settings
+        .env
+        .iter()
+        .map(|(name, value)| EnvVar {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect();
+    let accelerator = settings.accelerator_type.as_ref().map(|kind| {
+        let count = settings
+            .accelerator_count
+            .clone()
+            .unwrap_or_else(|| "1".to_owned());
+        Accelerator {
+            count: count.clone(),
+            resource_count: count,
+            resource_type: kind.clone(),
+            kind: kind.clone(),
+        }
+    });
+    let resources = Resources {
+        accelerator,
+        cpu_limit: settings.cpu_limit.as_deref().map(cpu_to_float),
+        memory_limit: settings.memory_limit.as_deref().map(memory_to_float),
+        resource_cpu_limit: settings.cpu_limit.clone(),
+        resource_memory_limit: settings.memory_limit.clone(),
+    };
+    let any = resources.accelerator.is_some()
+        || resources.cpu_limit.is_some()
+        || resources.memory_limit.is_some();
+    container.resources = any.then_some(resources);
+    container
+}
+
+/// kfp's `_cpu_to_float`: `"500m"` is 0.5.
+fn cpu_to_float(cpu: &str) -> f64 {
+    match cpu.strip_suffix('m') {
+        Some(milli) => milli.parse::<f64>().unwrap_or_default() / 1000.0,
+        None => cpu.parse::<f64>().unwrap_or_default(),
+    }
+}
+
+/// kfp's `_memory_to_float`: gigabytes, `"3Gi"` is 3.221225472.
+fn memory_to_float(memory: &str) -> f64 {
+    const G: f64 = 1e9;
+    let units: [(&str, f64); 12] = [
+        ("Ei", 1_152_921_504_606_846_976.0),
+        ("Pi", 1_125_899_906_842_624.0),
+        ("Ti", 1_099_511_627_776.0),
+        ("Gi", 1_073_741_824.0),
+        ("Mi", 1_048_576.0),
+        ("Ki", 1024.0),
+        ("E", 1e18),
+        ("P", 1e15),
+        ("T", 1e12),
+        ("G", 1e9),
+        ("M", 1e6),
+        ("K", 1e3),
+    ];
+    for (unit, factor) in units {
+        if let Some(number) = memory.strip_suffix(unit) {
+            let number = number.parse::<f64>().unwrap_or_default();
+            // `G` is taken as is, as kfp does (no multiply-divide rounding).
+            return if unit == "G" {
+                number
+            } else {
+                number * factor / G
+            };
+        }
+    }
+    memory.parse::<f64>().unwrap_or_default() / G
 }
 
 /// The component's interface. `with_descriptions` is for the component file; kfp drops
@@ -115,6 +193,7 @@ fn task_spec(
 ) -> TaskSpec {
     TaskSpec {
         caching_options: CachingOptions { enable_cache: true },
+        retry_policy: None,
         component_ref: NameRef {
             name: component_key.to_owned(),
         },
@@ -145,18 +224,24 @@ pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Er
         executors.insert(
             executor_key,
             Executor {
-                container: container(component, &image),
+                container: task_container(component, &image, &task.settings),
             },
         );
-        tasks.insert(
-            task.name.clone(),
-            task_spec(
-                &task.name,
-                &component_key,
-                task_inputs(task, analysis),
-                dependent_tasks(task, &pipeline.tasks),
-            ),
+        let settings = &task.settings;
+        let mut spec = task_spec(
+            settings.display_name.as_deref().unwrap_or(&task.name),
+            &component_key,
+            task_inputs(task, analysis),
+            dependent_tasks(task, &pipeline.tasks),
         );
+        spec.caching_options.enable_cache = settings.caching;
+        spec.retry_policy = settings.retry.as_ref().map(|retry| RetryPolicy {
+            backoff_duration: retry.backoff_duration.clone(),
+            backoff_factor: retry.backoff_factor,
+            backoff_max_duration: retry.backoff_max_duration.clone(),
+            max_retry_count: retry.count,
+        });
+        tasks.insert(task.name.clone(), spec);
     }
     let mut root = ComponentSpec {
         dag: Some(Dag {

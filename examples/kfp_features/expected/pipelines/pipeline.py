@@ -35,7 +35,7 @@ def pipeline(
     labels: dict = {'0': 'negative', '1': 'positive'},
     channel: str = '#ml',
 ):
-    first = make_table(rows=rows, columns=columns, seed=7)
+    first = make_table(rows=rows, columns=columns, seed=7).set_display_name('Make the big table')
     second = make_table(rows=10, columns=['x'], seed=3)
     scored = evaluate(
         table=first.outputs['table'],
@@ -43,18 +43,18 @@ def pipeline(
         labels=labels,
         threshold=threshold,
         verbose=verbose,
-    )
+    ).set_cpu_limit('2').set_memory_limit('4G').set_accelerator_type('NVIDIA_TESLA_T4').set_accelerator_limit(1)
     rescored = evaluate(
         table=second.outputs['table'],
         summary='small table',
         labels={'0': 'no', '1': 'yes'},
         threshold=0.25,
-    )
+    ).set_caching_options(False)
     text = describe(
         score=scored.outputs['score'],
         passed=scored.outputs['passed'],
         splits=['train', 'test'],
-    )
+    ).set_retry(num_retries=2, backoff_duration='30s', backoff_factor=2.0, backoff_max_duration='3600s').set_env_variable('PYTHONUNBUFFERED', '1')
     done = announce(message=text.outputs['Output'], channel=channel).after(rescored)
     announce_task = announce(message='all done', channel=channel).after(done, text)
 
