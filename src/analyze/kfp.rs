@@ -235,6 +235,8 @@ pub(crate) fn pipeline(
     args.warn_unknown(&["name", "description", "display_name"], diagnostics);
     let name = match args.get("name") {
         Some(value) => read::string(value, "the pipeline `name`", diagnostics)?,
+        // AutoMLOps 1.1+ names an unnamed pipeline `automlops-pipeline`; kfp uses the function.
+        None if site.decorator == "AutoMLOps.pipeline" => "automlops-pipeline".to_owned(),
         None => kfp_name(&def.name),
     };
     check_pipeline_name(

@@ -64,7 +64,12 @@ pub(crate) fn analyze(
         inputs.pipeline_params,
         diagnostics,
     )?;
-    let settings = resolved.settings;
+    let mut settings = resolved.settings;
+    // Without `use_kfp_spec`, the notebook's own syntax decides: AutoMLOps 1.0's custom
+    // syntax if it calls `makePipeline`, else its Kubeflow or decorator pipeline.
+    if !resolved.use_kfp_spec_given {
+        settings.use_kfp_spec = scan.make_pipelines.is_empty() && !scan.kfp_pipelines.is_empty();
+    }
 
     let mut failed = wiring::Failed {
         unreadable_definitions: scan.unreadable_definitions,
@@ -142,7 +147,10 @@ pub(crate) fn analyze(
         params::parameter_values(&pipeline, resolved.pipeline_params.as_ref(), diagnostics);
     let components = keep_used(components, &mut pipeline, diagnostics);
     let requirements = requirements::requirements(&components, diagnostics);
-    let base_image = base_image(&scan, settings.use_kfp_spec, diagnostics);
+    let base_image = match &settings.base_image {
+        Some(image) => image.clone(),
+        None => base_image(&scan, settings.use_kfp_spec, diagnostics),
+    };
     Some(Analysis {
         settings,
         components,

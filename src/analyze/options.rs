@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::model::Settings;
 use crate::model::settings::SourceRepo;
-use crate::model::settings::{NO_SCHEDULE, OPTIONS, OptionKind, UNSUPPORTED_OPTIONS, option_spec};
+use crate::model::settings::{
+    NO_SCHEDULE, OPTIONS, OptionKind, RENAMED, UNSUPPORTED_OPTIONS, option_spec,
+};
 
 use super::scan::{Arg, OptionsCall};
 use super::suggest::did_you_mean;
@@ -17,6 +19,8 @@ use super::value::{Kind, Value};
 #[derive(Clone, Debug)]
 pub(crate) struct Resolved {
     pub(crate) settings: Settings,
+    /// Whether `use_kfp_spec` was given; if not, the syntax the notebook uses decides.
+    pub(crate) use_kfp_spec_given: bool,
     /// `pipeline_params`, still as a value so entries keep their spans.
     pub(crate) pipeline_params: Option<Value>,
 }
@@ -34,16 +38,33 @@ pub(crate) fn resolve(
     let mut spans: BTreeMap<&'static str, Span> = BTreeMap::new();
     if let Some(call) = calls.last() {
         for Arg { name, span, value } in &call.args {
-            if let Some((_, unused)) = UNSUPPORTED_OPTIONS.iter().find(|(n, _)| n == name) {
-                let is_unused =
-                    value.kind == Kind::None || value.as_str().is_some_and(|v| unused.contains(&v));
+            // AutoMLOps 1.2+ names the same options differently.
+            if name == "use_ci" {
+                let value = match value.kind {
+                    Kind::Bool(use_ci) => Value::new(Kind::Bool(!use_ci), value.span),
+                    _ => value.clone(),
+                };
+                spans.insert("run_local", *span);
+                values.insert("run_local", value);
+                continue;
+            }
+            let name = RENAMED
+                .iter()
+                .find(|(later, _)| later == name)
+                .map_or(name.as_str(), |(_, ours)| *ours);
+            if let Some((_, unused)) = UNSUPPORTED_OPTIONS.iter().find(|(n, _)| *n == name) {
+                let is_unused = matches!(value.kind, Kind::None | Kind::Bool(false))
+                    || unused.contains(&"*")
+                    || value.as_str().is_some_and(|v| unused.contains(&v));
                 if !is_unused {
                     diagnostics.push(
                         Diagnostic::warning(
                             *span,
-                            format!("option `{name}` of AutoMLOps 1.0 is not supported yet and is ignored"),
+                            format!("option `{name}` of AutoMLOps is not supported and is ignored"),
                         )
-                        .with_hint("the pipeline compiles without it; the README lists what is supported"),
+                        .with_hint(
+                            "the pipeline compiles without it; the README lists what is supported",
+                        ),
                     );
                 }
                 continue;
@@ -121,30 +142,70 @@ pub(crate) fn resolve(
     };
     let string =
         |read: &mut Reader<'_>, name: &str| read.string(name).unwrap_or_else(|| default(name));
+    // With a naming prefix, the names not given follow AutoMLOps 1.2's scheme, so two
+    // pipelines can live in one project.
+    let naming_prefix = read.string("naming_prefix").filter(|p| !p.is_empty());
+    let named = |read: &mut Reader<'_>, name: &str, suffix: &str| {
+        read.string(name).unwrap_or_else(|| match &naming_prefix {
+            Some(prefix) => format!("{prefix}-{suffix}"),
+            None => default(name),
+        })
+    };
+    let af_registry_name = named(&mut read, "af_registry_name", "artifact-registry");
+    let cb_trigger_name = named(&mut read, "cb_trigger_name", "build-trigger");
+    let cloud_run_name = named(&mut read, "cloud_run_name", "job-submission-svc");
+    let csr_name = named(&mut read, "csr_name", "repository");
+    let schedule_name = named(&mut read, "schedule_name", "schedule");
+    let gs_bucket_name = read
+        .string("gs_bucket_name")
+        .unwrap_or_else(|| match &naming_prefix {
+            Some(prefix) => format!("{project_id}-{prefix}-bucket"),
+            None => format!("{project_id}-bucket"),
+        });
+    let gs_bucket_location = string(&mut read, "gs_bucket_location");
+    let (scheduler_sa_id, cloudbuild_sa_id) = match &naming_prefix {
+        Some(prefix) => (
+            format!("{prefix}-scheduler"),
+            format!("{prefix}-cloudbuild"),
+        ),
+        None => (
+            "automlops-scheduler".to_owned(),
+            "automlops-cloudbuild".to_owned(),
+        ),
+    };
+    let use_kfp_spec_given = values.contains_key("use_kfp_spec");
     let settings = Settings {
         af_registry_location: string(&mut read, "af_registry_location"),
-        af_registry_name: string(&mut read, "af_registry_name"),
+        af_registry_name,
         cb_trigger_location: string(&mut read, "cb_trigger_location"),
-        cb_trigger_name: string(&mut read, "cb_trigger_name"),
+        cb_trigger_name,
         cloud_run_location: string(&mut read, "cloud_run_location"),
-        cloud_run_name: string(&mut read, "cloud_run_name"),
+        cloud_run_name,
         csr_branch_name: string(&mut read, "csr_branch_name"),
-        csr_name: string(&mut read, "csr_name"),
-        gs_bucket_location: string(&mut read, "gs_bucket_location"),
-        gs_bucket_name: read
-            .string("gs_bucket_name")
-            .unwrap_or_else(|| format!("{project_id}-bucket")),
+        csr_name,
+        pipeline_job_location: read
+            .string("pipeline_job_location")
+            .unwrap_or_else(|| gs_bucket_location.clone()),
+        gs_bucket_location,
+        gs_bucket_name,
         parameter_values_path: string(&mut read, "parameter_values_path"),
         pipeline_job_spec_path: string(&mut read, "pipeline_job_spec_path"),
-        pipeline_runner_sa: read
-            .string("pipeline_runner_sa")
-            .unwrap_or_else(|| format!("vertex-pipelines@{project_id}.iam.gserviceaccount.com")),
+        pipeline_runner_sa: read.string("pipeline_runner_sa").unwrap_or_else(
+            || match &naming_prefix {
+                Some(prefix) => format!("{prefix}-runner@{project_id}.iam.gserviceaccount.com"),
+                None => format!("vertex-pipelines@{project_id}.iam.gserviceaccount.com"),
+            },
+        ),
         run_local: read.boolean("run_local").unwrap_or(true),
         schedule: read.string("schedule").filter(|s| s != NO_SCHEDULE),
         schedule_location: string(&mut read, "schedule_location"),
-        schedule_name: string(&mut read, "schedule_name"),
+        schedule_name,
         use_kfp_spec: read.boolean("use_kfp_spec").unwrap_or(false),
         source_repo: source_repo(&mut read, &spans),
+        base_image: read.string("base_image"),
+        naming_prefix,
+        scheduler_sa_id,
+        cloudbuild_sa_id,
         project_id,
     };
     let pipeline_params = values.get("pipeline_params").cloned();
@@ -160,6 +221,7 @@ pub(crate) fn resolve(
     check(&settings, &spans, &explicit, read.diagnostics);
     Some(Resolved {
         settings,
+        use_kfp_spec_given,
         pipeline_params,
     })
 }
@@ -170,8 +232,24 @@ fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> S
     match kind.as_deref() {
         None | Some("cloud-source-repositories") => SourceRepo::CloudSourceRepositories,
         Some("github") => {
-            let repo = read.string("github_repo").unwrap_or_default();
-            let connection = read.string("github_connection").unwrap_or_default();
+            let (Some(repo), Some(connection)) =
+                (read.string("github_repo"), read.string("github_connection"))
+            else {
+                // AutoMLOps 1.3 notebooks choose GitHub (its default) and build with GitHub
+                // Actions; they compile, without a Cloud Build trigger.
+                read.diagnostics.push(
+                    Diagnostic::warning(
+                        spans.get("source_repo_type").copied(),
+                        "with `source_repo_type` github, the CI trigger needs `github_repo` and `github_connection`; without them no trigger is created",
+                    )
+                    .with_hint("connect GitHub once in the Cloud Build console, then pass `github_repo=\"owner/name\"` and `github_connection=\"projects/P/locations/L/connections/NAME\"`"),
+                );
+                return SourceRepo::GitHub {
+                    owner: String::new(),
+                    name: String::new(),
+                    connection: String::new(),
+                };
+            };
             let owner_name = repo.split_once('/').filter(|(o, n)| {
                 let part = |s: &str| {
                     !s.is_empty()
@@ -438,6 +516,17 @@ fn check_resource_names(
         &settings.af_registry_name,
         NameRule::Repository,
     );
+    if let Some(prefix) = &settings.naming_prefix {
+        check("naming_prefix", prefix, NameRule::Prefix);
+    }
+    check(
+        "pipeline_job_location",
+        &settings.pipeline_job_location,
+        NameRule::Location,
+    );
+    if let Some(image) = &settings.base_image {
+        check("base_image", image, NameRule::Image);
+    }
     for option in [
         "af_registry_location",
         "gs_bucket_location",
@@ -503,6 +592,8 @@ enum NameRule {
     SourceRepository,
     SchedulerJob,
     Branch,
+    Prefix,
+    Image,
 }
 
 impl NameRule {
@@ -516,6 +607,8 @@ impl NameRule {
             NameRule::SourceRepository => "Cloud Source Repositories name",
             NameRule::SchedulerJob => "Cloud Scheduler job name",
             NameRule::Branch => "branch name for the CI trigger",
+            NameRule::Prefix => "naming prefix",
+            NameRule::Image => "container image reference",
         }
     }
 
@@ -536,6 +629,12 @@ impl NameRule {
             NameRule::SchedulerJob => "letters, digits, hyphens and underscores (500 at most)",
             NameRule::Branch => {
                 "letters, digits, `.`, `_`, `-` and `/` (the trigger matches it exactly)"
+            }
+            NameRule::Prefix => {
+                "lowercase letters, digits and hyphens, starting with a letter, 19 at most (so `PREFIX-cloudbuild` is a valid service account ID)"
+            }
+            NameRule::Image => {
+                "an image such as `python:3.12-slim` or `us-docker.pkg.dev/project/repo/image:tag`"
             }
         }
     }
@@ -578,6 +677,16 @@ impl NameRule {
                 255,
                 1,
                 &|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'),
+                false,
+                true,
+            ),
+            NameRule::Prefix => (19, 1, &lower, true, true),
+            NameRule::Image => (
+                255,
+                1,
+                &|c: char| {
+                    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '@')
+                },
                 false,
                 true,
             ),

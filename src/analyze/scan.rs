@@ -48,6 +48,8 @@ pub(crate) struct MakePipelineSite {
 #[derive(Debug)]
 pub(crate) struct FunctionSite {
     pub(crate) def: FunctionDef,
+    /// The decorator's dotted name: `dsl.component`, `AutoMLOps.pipeline`.
+    pub(crate) decorator: String,
     pub(crate) decorator_args: Vec<Arg>,
     /// The defaults of `def.params`, evaluated where the function is defined.
     pub(crate) defaults: Vec<Option<Value>>,
@@ -84,6 +86,7 @@ pub(crate) struct Scan {
 }
 
 const COMPONENT_DECORATORS: &[&str] = &[
+    "AutoMLOps.component",
     "component",
     "dsl.component",
     "kfp.dsl.component",
@@ -91,6 +94,7 @@ const COMPONENT_DECORATORS: &[&str] = &[
     "kfp.v2.dsl.component",
 ];
 const PIPELINE_DECORATORS: &[&str] = &[
+    "AutoMLOps.pipeline",
     "pipeline",
     "dsl.pipeline",
     "kfp.dsl.pipeline",
@@ -197,15 +201,6 @@ pub(crate) fn scan(
                                 ),
                             )
                             .with_hint("add `@dsl.pipeline(name=\"my-pipeline\")` above the `def`"),
-                        );
-                    } else if let Some(decorator) = def.decorators.iter().find(|d| {
-                        callee_name(d).is_some_and(|n| {
-                            n.ends_with("AutoMLOps.component") || n.ends_with("AutoMLOps.pipeline")
-                        })
-                    }) {
-                        diagnostics.push(
-                            Diagnostic::warning(decorator.span(), "the decorator syntax of AutoMLOps 1.1 and later is not supported yet; this function is ignored")
-                                .with_hint("use `@dsl.component` with `use_kfp_spec=True`, or `%%define_component` cells"),
                         );
                     }
                 }
@@ -395,6 +390,7 @@ fn function_site(
     };
     FunctionSite {
         def: def.clone(),
+        decorator: callee_name(decorator).unwrap_or_default(),
         decorator_args,
         defaults: def
             .params

@@ -15,6 +15,7 @@ struct Defaults<'a> {
 
 #[derive(Serialize)]
 struct Gcp<'a> {
+    base_image: &'a str,
     af_registry_location: &'a str,
     af_registry_name: &'a str,
     cb_trigger_location: &'a str,
@@ -28,6 +29,7 @@ struct Gcp<'a> {
     cloud_source_repository_branch: &'a str,
     gs_bucket_location: &'a str,
     gs_bucket_name: &'a str,
+    naming_prefix: Option<&'a str>,
     pipeline_runner_service_account: &'a str,
     project_id: &'a str,
 }
@@ -47,9 +49,14 @@ struct Tooling {
     use_kfp_spec: bool,
 }
 
-pub(super) fn defaults(settings: &Settings, notebook: &str) -> Result<String, serde_norway::Error> {
+pub(super) fn defaults(
+    settings: &Settings,
+    base_image: &str,
+    notebook: &str,
+) -> Result<String, serde_norway::Error> {
     let defaults = Defaults {
         gcp: Gcp {
+            base_image,
             af_registry_location: &settings.af_registry_location,
             af_registry_name: &settings.af_registry_name,
             cb_trigger_location: &settings.cb_trigger_location,
@@ -63,6 +70,7 @@ pub(super) fn defaults(settings: &Settings, notebook: &str) -> Result<String, se
             cloud_source_repository_branch: &settings.csr_branch_name,
             gs_bucket_location: &settings.gs_bucket_location,
             gs_bucket_name: &settings.gs_bucket_name,
+            naming_prefix: settings.naming_prefix.as_deref(),
             pipeline_runner_service_account: &settings.pipeline_runner_sa,
             project_id: &settings.project_id,
         },
@@ -70,7 +78,7 @@ pub(super) fn defaults(settings: &Settings, notebook: &str) -> Result<String, se
             parameter_values_path: &settings.parameter_values_path,
             pipeline_component_directory: "components",
             pipeline_job_spec_path: &settings.pipeline_job_spec_path,
-            pipeline_region: &settings.gs_bucket_location,
+            pipeline_region: &settings.pipeline_job_location,
             pipeline_storage_path: settings.pipeline_root(),
         },
         tooling: Tooling {

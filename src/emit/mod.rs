@@ -82,7 +82,7 @@ pub(crate) fn emit(analysis: &Analysis, notebook: &str) -> Result<Artifacts, Emi
     let pipeline = sources::pipeline(analysis, &notebook)
         .map_err(|e| EmitError::new("pipelines/pipeline.py", e))?;
     files.insert("pipelines/pipeline.py".to_owned(), pipeline);
-    let defaults = config::defaults(settings, &notebook)
+    let defaults = config::defaults(settings, &analysis.base_image, &notebook)
         .map_err(|e| EmitError::new("configs/defaults.yaml", e))?;
     files.insert("configs/defaults.yaml".to_owned(), defaults);
     files.insert("images/.gitkeep".to_owned(), String::new());

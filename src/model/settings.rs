@@ -179,6 +179,24 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
         "With source_repo_type github: the repository, as owner/name",
     ),
     option(
+        "naming_prefix",
+        OptionKind::Str,
+        "",
+        "Prefix of the names of everything created, so several pipelines can share a project (AutoMLOps 1.2+)",
+    ),
+    option(
+        "base_image",
+        OptionKind::Str,
+        "python:3.12-slim",
+        "Base image of the component image (default: the components' base_image, else this)",
+    ),
+    option(
+        "pipeline_job_location",
+        OptionKind::Str,
+        "<gs_bucket_location>",
+        "Region of Vertex AI pipeline runs",
+    ),
+    option(
         "github_connection",
         OptionKind::Str,
         "",
@@ -189,11 +207,44 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
 /// Options of `AutoMLOps` 1.0.x that automlops does not implement, with the values that mean
 /// "not used" (`AutoMLOps`'s own example notebook passes them explicitly): those are accepted
 /// silently, any other value gets a warning.
+/// `"*"` accepts any value; `False` counts as not used.
 pub(crate) const UNSUPPORTED_OPTIONS: &[(&str, &[&str])] = &[
+    ("artifact_repo_type", &["artifact-registry"]),
     ("cloud_tasks_queue_location", &["us-central1"]),
     ("cloud_tasks_queue_name", &["queueing-svc"]),
     ("custom_training_job_specs", &[]),
+    ("deployment_framework", &["cloud-build"]),
+    ("hide_warnings", &["*"]),
+    ("orchestration_framework", &["kfp"]),
+    ("pipeline_job_submission_service_type", &["cloud-run"]),
+    ("project_number", &["*"]),
+    ("provision_credentials_key", &[]),
+    ("provisioning_framework", &["terraform"]),
+    ("pubsub_topic_name", &[]),
+    ("setup_model_monitoring", &[]),
     ("vpc_connector", &["No VPC Specified"]),
+    ("workload_identity_pool", &[]),
+    ("workload_identity_provider", &[]),
+    ("workload_identity_service_account", &[]),
+];
+
+/// Option names of AutoMLOps 1.2 and later, and the option of 1.0 each one is
+/// (`use_ci` is `run_local` inverted, read apart).
+pub(crate) const RENAMED: &[(&str, &str)] = &[
+    ("artifact_repo_location", "af_registry_location"),
+    ("artifact_repo_name", "af_registry_name"),
+    ("build_trigger_location", "cb_trigger_location"),
+    ("build_trigger_name", "cb_trigger_name"),
+    ("pipeline_job_runner_service_account", "pipeline_runner_sa"),
+    (
+        "pipeline_job_submission_service_location",
+        "cloud_run_location",
+    ),
+    ("pipeline_job_submission_service_name", "cloud_run_name"),
+    ("source_repo_branch", "csr_branch_name"),
+    ("source_repo_name", "csr_name"),
+    ("storage_bucket_location", "gs_bucket_location"),
+    ("storage_bucket_name", "gs_bucket_name"),
 ];
 
 /// The schedule value that means "no schedule", as `AutoMLOps` 1.0 spelled it.
@@ -229,6 +280,13 @@ pub(crate) struct Settings {
     pub(crate) schedule_name: String,
     pub(crate) use_kfp_spec: bool,
     pub(crate) source_repo: SourceRepo,
+    pub(crate) naming_prefix: Option<String>,
+    /// Set by the option; else the components' own `base_image` decides.
+    pub(crate) base_image: Option<String>,
+    pub(crate) pipeline_job_location: String,
+    /// Service accounts created beside the runner's.
+    pub(crate) scheduler_sa_id: String,
+    pub(crate) cloudbuild_sa_id: String,
 }
 
 /// The repository whose pushes trigger CI (`run_local` false).
@@ -236,7 +294,8 @@ pub(crate) struct Settings {
 pub(crate) enum SourceRepo {
     /// A Cloud Source Repository named `csr_name`, created by the Terraform.
     CloudSourceRepositories,
-    /// A GitHub repository reached through an existing Cloud Build connection.
+    /// A GitHub repository reached through an existing Cloud Build connection; with an empty
+    /// connection, no trigger is created (AutoMLOps 1.3 built GitHub with GitHub Actions).
     GitHub {
         owner: String,
         name: String,

@@ -51,6 +51,8 @@ struct Plan<'a> {
     create_runner_sa: bool,
     /// The CI trigger watches a GitHub repository (else a Cloud Source Repository).
     github: bool,
+    /// A CI trigger is created (not with GitHub but no connection to it).
+    trigger: bool,
     runner_roles: Vec<&'static str>,
     services: BTreeSet<&'static str>,
     parameter_values_path: &'a str,
@@ -72,6 +74,8 @@ pub(crate) fn files(analysis: &Analysis, notebook: &str) -> Vec<(String, String)
     let settings = &analysis.settings;
     let runner = !settings.run_local;
     let github = runner && matches!(settings.source_repo, SourceRepo::GitHub { .. });
+    let trigger = runner
+        && !matches!(&settings.source_repo, SourceRepo::GitHub { connection, .. } if connection.is_empty());
     let derived = roles::for_imports(&analysis.components);
     let mut services: BTreeSet<&'static str> = [
         "aiplatform.googleapis.com",
@@ -87,7 +91,7 @@ pub(crate) fn files(analysis: &Analysis, notebook: &str) -> Vec<(String, String)
     services.extend(derived.services.iter().copied());
     if runner {
         services.insert("run.googleapis.com");
-        if !github {
+        if !github && trigger {
             services.insert("sourcerepo.googleapis.com");
         }
     }
@@ -103,6 +107,7 @@ pub(crate) fn files(analysis: &Analysis, notebook: &str) -> Vec<(String, String)
         pipeline: &analysis.pipeline.name,
         create_runner_sa: settings.runner_account_id().is_some(),
         github,
+        trigger,
         runner_roles,
         services,
         parameter_values_path: &settings.parameter_values_path,
@@ -184,10 +189,7 @@ fn versions(plan: &Plan<'_>) -> Vec<Item> {
             "The state bucket is given at init: terraform init -backend-config=\"bucket=BUCKET\"",
         )
         .comment("(scripts/create_resources.sh creates it and passes it).")
-        .block(
-            Block::new("backend", &["gcs"])
-                .attr("prefix", Expr::str(format!("automlops/{}", plan.pipeline))),
-        );
+        .block(Block::new("backend", &["gcs"]).attr("prefix", Expr::str(state_prefix(plan))));
     let provider_block = |name: &str| {
         Block::new("provider", &[name])
             .attr("project", raw("var.project_id"))
@@ -198,6 +200,15 @@ fn versions(plan: &Plan<'_>) -> Vec<Item> {
         provider_block("google"),
         provider_block("google-beta"),
     ])
+}
+
+/// Where the state lives in the state bucket: one place per pipeline (and naming prefix), so
+/// pipelines that share a project do not share state.
+fn state_prefix(plan: &Plan<'_>) -> String {
+    match &plan.settings.naming_prefix {
+        Some(prefix) => format!("automlops/{prefix}/{}", plan.pipeline),
+        None => format!("automlops/{}", plan.pipeline),
+    }
 }
 
 /// A variable: name, type, description and an optional default.
@@ -269,9 +280,28 @@ fn variables(plan: &Plan<'_>) -> Vec<Item> {
             variable("runner_ingress", "string", "Network ingress of the runner: INGRESS_TRAFFIC_INTERNAL_ONLY admits Cloud Scheduler and other callers inside Google Cloud; INGRESS_TRAFFIC_ALL also admits callers outside (IAM still decides).", Some(Expr::str("INGRESS_TRAFFIC_INTERNAL_ONLY"))),
             variable("runner_invokers", "list(string)", "More IAM members allowed to call the runner, e.g. user:you@example.com.", Some(Expr::List(Vec::new()))),
             variable("cloudbuild_sa_id", "string", "Account ID of the service account Cloud Build runs as.", Some(Expr::str(CLOUDBUILD_SA))),
-            variable("cb_trigger_name", "string", "Name of the Cloud Build trigger.", Some(Expr::str("automlops-trigger"))),
-            variable("cb_trigger_location", "string", "Location of the Cloud Build trigger.", Some(Expr::str("us-central1"))),
-            variable("csr_branch_name", "string", "Branch whose pushes trigger the build.", Some(Expr::str("automlops"))),
+        ]);
+    }
+    if plan.trigger {
+        blocks.extend([
+            variable(
+                "cb_trigger_name",
+                "string",
+                "Name of the Cloud Build trigger.",
+                Some(Expr::str("automlops-trigger")),
+            ),
+            variable(
+                "cb_trigger_location",
+                "string",
+                "Location of the Cloud Build trigger.",
+                Some(Expr::str("us-central1")),
+            ),
+            variable(
+                "csr_branch_name",
+                "string",
+                "Branch whose pushes trigger the build.",
+                Some(Expr::str("automlops")),
+            ),
         ]);
         if plan.github {
             blocks.extend([
@@ -403,11 +433,13 @@ fn main(plan: &Plan<'_>) -> Vec<Item> {
             "The Cloud Run service that submits PipelineJobs",
             runner(plan),
         );
-        section(
-            &mut items,
-            "CI: Cloud Build runs cloudbuild.yaml on every push to the branch",
-            trigger(plan),
-        );
+        if plan.trigger {
+            section(
+                &mut items,
+                "CI: Cloud Build runs cloudbuild.yaml on every push to the branch",
+                trigger(plan),
+            );
+        }
     }
     if plan.has_schedule() {
         section(
@@ -918,7 +950,7 @@ fn tfvars(plan: &Plan<'_>) -> Vec<Item> {
     let s = plan.settings;
     let mut values: Vec<(&str, String)> = vec![
         ("project_id", s.project_id.clone()),
-        ("region", s.gs_bucket_location.clone()),
+        ("region", s.pipeline_job_location.clone()),
         ("af_registry_location", s.af_registry_location.clone()),
         ("af_registry_name", s.af_registry_name.clone()),
         ("gs_bucket_location", s.gs_bucket_location.clone()),
@@ -930,8 +962,13 @@ fn tfvars(plan: &Plan<'_>) -> Vec<Item> {
     }
     if plan.has_runner() {
         values.extend([
+            ("cloudbuild_sa_id", s.cloudbuild_sa_id.clone()),
             ("cloud_run_name", s.cloud_run_name.clone()),
             ("cloud_run_location", s.cloud_run_location.clone()),
+        ]);
+    }
+    if plan.trigger {
+        values.extend([
             ("cb_trigger_name", s.cb_trigger_name.clone()),
             ("cb_trigger_location", s.cb_trigger_location.clone()),
             ("csr_branch_name", s.csr_branch_name.clone()),
@@ -954,6 +991,7 @@ fn tfvars(plan: &Plan<'_>) -> Vec<Item> {
             ("schedule", schedule.clone()),
             ("schedule_name", s.schedule_name.clone()),
             ("schedule_location", s.schedule_location.clone()),
+            ("scheduler_sa_id", s.scheduler_sa_id.clone()),
         ]);
     }
     values
