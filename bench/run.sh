@@ -5,15 +5,16 @@
 #
 # For every notebook shape and syntax (bench/gen_notebook.py) and N components it measures:
 #   - the wall time of `automlops compile NOTEBOOK -o DIR` as a whole process (hyperfine -N,
-#     into a fresh directory each run: --prepare deletes it),
+#     into a fresh directory each run: --prepare deletes it and runs `sync`, so that no run
+#     pays for the write-back or the deletion of the one before),
 #   - its peak RSS and exit status (one run under /usr/bin/time -v),
 #   - the size of the output (du -sb, the bytes of its files, the number of files),
 #   - the floor: `cp -r` of that output tree into a fresh directory (hyperfine -N, --prepare
-#     deletes the copy), i.e. the cost of writing the same bytes and files,
+#     deletes the copy and runs `sync`), i.e. the cost of writing the same bytes and files,
 #   - kfp's Python compile of the same pipeline: the compiler writes pipelines/pipeline.py,
 #     timed as `python -m pipelines.pipeline --output FILE` from the output directory, with
-#     its peak RSS; and `python -c "import kfp.compiler"` once, which the table subtracts
-#     in a second column (Python start-up and the kfp import).
+#     its peak RSS; and, in the same hyperfine call, `python -c "import kfp.compiler"`
+#     (Python's start-up and kfp's import), which the table subtracts in a second column.
 # plus the examples/training_custom and examples/training_kfp notebooks (3 components each).
 #
 # Raw results (hyperfine --export-json, /usr/bin/time -v output, the case metadata) go to
@@ -106,7 +107,7 @@ runs_for() {
     10 | 3) echo "--warmup 3 --min-runs 20" ;;
     100) echo "--warmup 2 --min-runs 10" ;;
     1000) echo "--warmup 1 --runs 5" ;;
-    *) echo "--runs 3" ;;
+    *) echo "--runs 2" ;;
   esac
 }
 kfp_runs_for() {
@@ -147,33 +148,29 @@ bench_case() {
 
   log "$id: automlops compile ($files files, $file_bytes bytes)"
   # shellcheck disable=SC2046
-  hf $(runs_for "$n") --prepare "rm -rf $scratch" --export-json "$results/$id.compile.json" \
+  hf $(runs_for "$n") --prepare "sh -c 'rm -rf $scratch && sync'" --export-json "$results/$id.compile.json" \
     -n "automlops $id" "$automlops compile $notebook -o $scratch"
   log "$id: cp -r floor"
   # shellcheck disable=SC2046
-  hf $(runs_for "$n") --prepare "rm -rf $scratch" --export-json "$results/$id.cp.json" \
+  hf $(runs_for "$n") --prepare "sh -c 'rm -rf $scratch && sync'" --export-json "$results/$id.cp.json" \
     -n "cp -r $id" "cp -r $out $scratch"
   rm -rf "$scratch"
 
   if [[ $with_kfp == 1 ]]; then
     log "$id: kfp compile of pipelines/pipeline.py (timeout ${kfp_timeout}s)"
-    # -i: a run stopped by timeout (exit 124) is recorded, not fatal. /usr/bin/time writes
-    # the peak RSS of the last run; its own cost is a millisecond against kfp's second.
+    # The first command is the baseline (Python's start-up and kfp's import), measured next
+    # to the compile so that both see the same load. -i: a run stopped by timeout (exit 124)
+    # is recorded, not fatal. /usr/bin/time writes the peak RSS of the last run; its own
+    # cost is a millisecond against kfp's second.
     # shellcheck disable=SC2046
-    (cd "$out" && hf $(kfp_runs_for "$n") -i --export-json "$results/$id.kfp.json" -n "kfp $id" \
-      "/usr/bin/time -f %M -o $results/$id.kfp-rss.txt timeout $kfp_timeout $py -m pipelines.pipeline --output $bench_dir/kfp-$id.json")
+    (cd "$out" && hf $(kfp_runs_for "$n") -i --export-json "$results/$id.kfp.json" \
+      -n "import kfp $id" "$py -c 'import kfp.compiler'" \
+      -n "kfp $id" "/usr/bin/time -f %M -o $results/$id.kfp-rss.txt timeout $kfp_timeout $py -m pipelines.pipeline --output $bench_dir/kfp-$id.json")
     rm -f "$bench_dir/kfp-$id.json"
   fi
 }
 
 started=$SECONDS
-
-# --- the baseline of kfp: Python start-up and the kfp import -----------------------------------
-if [[ $run_kfp == 1 ]]; then
-  log "kfp import baseline"
-  hf --warmup 2 --runs 10 --export-json "$results/kfp-import.json" -n "python -c 'import kfp.compiler'" \
-    "$py -c 'import kfp.compiler'"
-fi
 
 # --- the examples with 3 components ------------------------------------------------------------
 for example in training_custom/training training_kfp/training; do

@@ -48,6 +48,9 @@ struct CompileArgs {
     /// VALUE is read as a Python literal when it is one, else as a string. Repeatable.
     #[arg(short = 'p', long = "parameter", value_name = "NAME=VALUE", value_parser = parse_parameter)]
     parameters: Vec<(String, String)>,
+    /// Print how long each phase took (read, parse, analyze, emit, write) to stderr.
+    #[arg(long)]
+    timings: bool,
     #[command(flatten)]
     options: OptionFlags,
 }
@@ -130,7 +133,9 @@ pub fn run() -> ExitCode {
 }
 
 fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
     let notebook = Notebook::read(&args.notebook)?;
+    let read = started.elapsed();
     let mut options = Options {
         flags: args.options.values.clone(),
         pipeline_params: None,
@@ -169,7 +174,21 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
                     .unwrap_or_else(|| Path::new(""))
                     .join("AutoMLOps")
             });
+            let before_write = std::time::Instant::now();
             write(&compiled.artifacts, &out_dir)?;
+            if args.timings {
+                let t = &compiled.timings;
+                let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+                writeln!(
+                    stderr,
+                    "timings: read {:.2} ms, parse {:.2} ms, analyze {:.2} ms, emit {:.2} ms, write {:.2} ms",
+                    ms(read),
+                    ms(t.parse),
+                    ms(t.analyze),
+                    ms(t.emit),
+                    ms(before_write.elapsed())
+                )?;
+            }
             writeln!(
                 stderr,
                 "compiled {} into {} ({} files, {} warning{})",

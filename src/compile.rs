@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::analyze::{Inputs, analyze};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::emit::{Artifacts, EmitError, emit};
 use crate::notebook::Notebook;
+use crate::python::parse_notebook;
 
 /// Everything besides the notebook that shapes the output.
 #[derive(Clone, Debug, Default)]
@@ -25,6 +27,16 @@ pub struct Options {
 pub struct Compiled {
     pub artifacts: Artifacts,
     pub warnings: Vec<Diagnostic>,
+    /// How long each phase took (for `--timings`; never part of the output).
+    pub timings: Timings,
+}
+
+/// Time spent per phase.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timings {
+    pub parse: Duration,
+    pub analyze: Duration,
+    pub emit: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +55,12 @@ pub fn compile(notebook: &Notebook, options: &Options) -> Result<Compiled, Compi
         pipeline_params: options.pipeline_params.as_ref(),
         parameters: &options.parameters,
     };
-    let analysis = analyze(notebook, &inputs, &mut diagnostics);
+    let start = Instant::now();
+    let parsed = parse_notebook(notebook);
+    let parse = start.elapsed();
+    let start = Instant::now();
+    let analysis = analyze(notebook, &parsed, &inputs, &mut diagnostics);
+    let analyze = start.elapsed();
     match analysis {
         Some(analysis) if !diagnostics.has_errors() => {
             // Only the file name goes into generated headers: no absolute paths in output.
@@ -51,10 +68,17 @@ pub fn compile(notebook: &Notebook, options: &Options) -> Result<Compiled, Compi
                 || notebook.name.clone(),
                 |n| n.to_string_lossy().into_owned(),
             );
+            let start = Instant::now();
             let artifacts = emit(&analysis, &name)?;
+            let emit = start.elapsed();
             Ok(Compiled {
                 artifacts,
                 warnings: diagnostics.into_sorted(),
+                timings: Timings {
+                    parse,
+                    analyze,
+                    emit,
+                },
             })
         }
         _ => {

@@ -119,6 +119,7 @@ pub(crate) fn components(
     diagnostics: &mut Diagnostics,
 ) -> Vec<Component> {
     let mut components: Vec<Component> = Vec::new();
+    let mut defined: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for site in sites {
         let errors_before = diagnostics.error_count();
         let args = Args {
@@ -159,7 +160,7 @@ pub(crate) fn components(
             failed.names.insert(name);
             continue;
         }
-        if let Some(first) = components.iter().find(|c| c.name.as_str() == name) {
+        if let Some(first) = defined.get(&name).map(|&i| &components[i]) {
             diagnostics.push(duplicate_component(&name, name_span, first.defined_at));
             continue;
         }
@@ -197,6 +198,7 @@ pub(crate) fn components(
             env,
             diagnostics,
         );
+        defined.insert(name.clone(), components.len());
         components.push(Component {
             name: ComponentName::new(name),
             description,
@@ -269,6 +271,11 @@ pub(crate) fn pipeline(
             default: None,
         })
         .collect();
+    let by_name: std::collections::HashMap<&str, usize> = components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.as_str(), i))
+        .collect();
     let mut wiring = Wiring::new(components, &params);
     let mut previous: Option<usize> = None;
     for step in steps
@@ -289,10 +296,7 @@ pub(crate) fn pipeline(
         else {
             continue;
         };
-        let Some(component) = components
-            .iter()
-            .position(|c| c.name.as_str() == component_name)
-        else {
+        let Some(&component) = by_name.get(component_name.as_str()) else {
             if failed.covers(&component_name) {
                 previous = None;
                 continue;

@@ -42,6 +42,7 @@ pub(crate) fn components(
     diagnostics: &mut Diagnostics,
 ) -> Vec<Component> {
     let mut components: Vec<Component> = Vec::new();
+    let mut defined: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for site in sites {
         let def = &site.def;
         if super::requirements::shadows_module(&def.name) {
@@ -49,7 +50,7 @@ pub(crate) fn components(
             failed.names.insert(def.name.clone());
             continue;
         }
-        if let Some(first) = components.iter().find(|c| c.name.as_str() == def.name) {
+        if let Some(first) = defined.get(&def.name).map(|&i| &components[i]) {
             diagnostics.push(duplicate_component(
                 &def.name,
                 Some(def.name_span),
@@ -199,6 +200,7 @@ pub(crate) fn components(
             continue;
         }
         super::free_names::check(&def.name, &site.facts, &[], &[], true, env, diagnostics);
+        defined.insert(def.name.clone(), components.len());
         components.push(Component {
             name: ComponentName::new(def.name.clone()),
             description,
@@ -313,6 +315,11 @@ pub(crate) fn pipeline(
     }
     let mut body = Body {
         wiring: Wiring::new(components, &params),
+        by_name: components
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.as_str(), i))
+            .collect(),
         tasks: Tasks::new(),
         poisoned: std::collections::HashSet::new(),
         failed,
@@ -339,6 +346,7 @@ pub(crate) fn pipeline(
 
 struct Body<'a> {
     wiring: Wiring<'a>,
+    by_name: std::collections::HashMap<&'a str, usize>,
     tasks: Tasks,
     /// Variables assigned a call that had errors: using them is not reported again.
     poisoned: std::collections::HashSet<String>,
@@ -501,7 +509,7 @@ impl Body<'_> {
         };
         let components = self.wiring.components;
         let callee = func.dotted_name().unwrap_or_default();
-        let Some(component) = components.iter().position(|c| c.name.as_str() == callee) else {
+        let Some(component) = self.by_name.get(callee.as_str()).copied() else {
             if self.failed.covers(&callee) {
                 return None;
             }

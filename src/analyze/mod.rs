@@ -52,11 +52,13 @@ pub(crate) struct Analysis {
 
 pub(crate) fn analyze(
     notebook: &Notebook,
+    parsed: &crate::python::ParsedNotebook,
     inputs: &Inputs<'_>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Analysis> {
     let overrides = parameter_overrides(inputs.parameters);
-    let mut scan = scan::scan(notebook, overrides, diagnostics);
+    diagnostics.extend(parsed.diagnostics.iter().cloned());
+    let mut scan = scan::scan(notebook, parsed, overrides, diagnostics);
     let source_of = |span: Span| scan::text_of(notebook, span).to_owned();
     let resolved = options::resolve(
         &scan.options_calls,
@@ -242,10 +244,12 @@ fn keep_used(
     pipeline: &mut Pipeline,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Component> {
+    let used: std::collections::HashSet<usize> =
+        pipeline.tasks.iter().map(|t| t.component).collect();
     let mut new_index = vec![None; components.len()];
     let mut kept = Vec::new();
     for (index, component) in components.into_iter().enumerate() {
-        if pipeline.tasks.iter().any(|t| t.component == index) {
+        if used.contains(&index) {
             new_index[index] = Some(kept.len());
             kept.push(component);
         } else if !diagnostics.has_errors() {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::notebook::{CellMagic, Notebook};
 use crate::python::ast::{Expr, FunctionDef, Import, Keyword, Stmt};
-use crate::python::{Facts, parse_cell};
+use crate::python::{Facts, ParsedNotebook};
 
 use super::value::{Env, Kind, Value};
 
@@ -104,34 +104,26 @@ const PIPELINE_DECORATORS: &[&str] = &[
 
 pub(crate) fn scan(
     notebook: &Notebook,
+    parsed: &ParsedNotebook,
     overrides: HashMap<String, Value>,
     diagnostics: &mut Diagnostics,
 ) -> Scan {
     let mut scan = Scan {
         env: Env::with_overrides(overrides),
+        unreadable_definitions: parsed.has_syntax_errors(),
         ..Scan::default()
     };
     let source = |span: Span| text_of(notebook, span).to_owned();
-    for (index, cell) in notebook.cells.iter().enumerate() {
-        if !cell.is_python() {
-            continue;
-        }
-        let stmts = match parse_cell(index, &cell.python) {
-            Ok(stmts) => stmts,
-            Err(errors) => {
-                diagnostics.extend(errors);
-                scan.unreadable_definitions = true;
-                continue;
-            }
-        };
-        warn_dropped_ipython_lines(index, cell, &stmts, diagnostics);
+    for ((index, cell), stmts) in notebook.cells.iter().enumerate().zip(&parsed.cells) {
+        let Some(stmts) = stmts else { continue };
+        warn_dropped_ipython_lines(index, cell, stmts, diagnostics);
         if cell.magic == Some(CellMagic::DefineComponent) {
-            match define_component(index, &cell.python, &stmts, &scan.env, &source, diagnostics) {
+            match define_component(index, &cell.python, stmts, &scan.env, &source, diagnostics) {
                 Some(site) => scan.custom_components.push(site),
                 None => scan.unreadable_definitions = true,
             }
         }
-        for top in &stmts {
+        for top in stmts {
             let stmt = &top.stmt;
             if cell.magic == Some(CellMagic::DefineImports) && !matches!(stmt, Stmt::Import(_)) {
                 scan.imports.push(ImportSite {

@@ -1,6 +1,7 @@
 //! Generated Python and the Dockerfile, rendered from `templates/` with view structs computed
 //! here (templates hold no logic).
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use askama::Template;
@@ -149,10 +150,10 @@ const RESERVED: &[&str] = &[
 ];
 
 /// `base`, or `base_2`, `base_3`... if `taken` already has it.
-fn unique(base: &str, taken: &[String]) -> String {
+fn unique(base: &str, taken: &HashSet<String>) -> String {
     let mut name = base.to_owned();
     let mut n = 1;
-    while taken.iter().any(|t| t == &name) {
+    while taken.contains(&name) {
         n += 1;
         name = format!("{base}_{n}");
     }
@@ -163,17 +164,17 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
     let pipeline = &analysis.pipeline;
     // Every Python name of the file is distinct: parameters first (their names are the
     // pipeline's interface), then component loaders, then task variables.
-    let mut taken: Vec<String> = RESERVED.iter().map(|r| (*r).to_owned()).collect();
+    let mut taken: HashSet<String> = RESERVED.iter().map(|r| (*r).to_owned()).collect();
     taken.extend(pipeline.params.iter().map(|p| p.name.clone()));
     let mut loaders = Vec::new();
     for component in &analysis.components {
         let name = component.name.as_str();
-        let loader = if taken.iter().any(|t| t == name) {
+        let loader = if taken.contains(name) {
             unique(&format!("{name}_component"), &taken)
         } else {
             name.to_owned()
         };
-        taken.push(loader.clone());
+        taken.insert(loader.clone());
         loaders.push(loader);
     }
     let loads = analysis
@@ -207,7 +208,7 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
     let mut variables: Vec<String> = Vec::new();
     for task in &pipeline.tasks {
         let variable = unique(&task.variable, &taken);
-        taken.push(variable.clone());
+        taken.insert(variable.clone());
         variables.push(variable);
     }
     let mut tasks: Vec<String> = Vec::new();

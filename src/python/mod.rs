@@ -17,6 +17,40 @@ use ruff_text_size::Ranged;
 
 use crate::diagnostic::{Diagnostic, Span};
 
+/// Every cell of a notebook, parsed: `Some(statements)` for a Python cell that parsed, `None`
+/// for other cells and for cells with syntax errors (whose errors are in `diagnostics`).
+#[derive(Debug, Default)]
+pub(crate) struct ParsedNotebook {
+    pub(crate) cells: Vec<Option<Vec<TopLevel>>>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl ParsedNotebook {
+    /// Whether some Python cell could not be parsed.
+    pub(crate) fn has_syntax_errors(&self) -> bool {
+        !self.diagnostics.is_empty()
+    }
+}
+
+/// Parses every Python cell of the notebook.
+pub(crate) fn parse_notebook(notebook: &crate::notebook::Notebook) -> ParsedNotebook {
+    let mut parsed = ParsedNotebook::default();
+    for (index, cell) in notebook.cells.iter().enumerate() {
+        if !cell.is_python() {
+            parsed.cells.push(None);
+            continue;
+        }
+        match parse_cell(index, &cell.python) {
+            Ok(stmts) => parsed.cells.push(Some(stmts)),
+            Err(errors) => {
+                parsed.diagnostics.extend(errors);
+                parsed.cells.push(None);
+            }
+        }
+    }
+    parsed
+}
+
 /// A top-level statement of a cell with the facts of its whole subtree.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct TopLevel {
