@@ -286,6 +286,24 @@ def run_component(tree, component, parameter_values):
     return written
 
 
+def check_files(runner, example, tree):
+    """Every YAML file parses; every Dockerfile passes hadolint (when installed)."""
+    import yaml
+
+    hadolint = shutil.which('hadolint') or os.path.join(os.path.dirname(sys.executable), 'hadolint')
+    for root, _dirs, names in os.walk(tree):
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, tree)
+            if name.endswith(('.yaml', '.yml')):
+                def parse(p=path):
+                    with open(p) as f:
+                        yaml.safe_load(f)
+                runner.check(example, f'yaml:{rel}', parse)
+            if name == 'Dockerfile' and os.path.exists(hadolint):
+                runner.check(example, f'hadolint:{rel}', run, [hadolint, path])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--examples', default=os.path.join(REPO, 'examples'),
@@ -308,6 +326,7 @@ def main(argv=None):
             continue
         checked += 1
         check_example(runner, example, tree, validator)
+        check_files(runner, example, tree)
         for smoke_example, component, values in EXECUTOR_SMOKE:
             if smoke_example == example:
                 runner.check(example, f'executor:{component}', run_component, tree, component, values)

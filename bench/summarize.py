@@ -192,6 +192,22 @@ def main():
                 gk = "–"
             p(f"| {syntax} | {shape} | {n:,} → {n * 10:,} | {fmt_ratio(g)} | {fmt_ratio(gcp)} | {fmt_ratio(gbytes)} | {gk} |")
 
+    # CPU time: what the compiler itself spends, whatever the file system does.
+    p("\n### CPU time of automlops (means of the hyperfine runs)\n")
+    p("User time is the compiler's own work; system time is mostly the file system "
+      "(creating, writing and renaming the output files). `cp -r` shows the system time of "
+      "writing the same tree.\n")
+    p("| syntax | shape | N | user | system | `cp -r` system | user at 10×N / user at N |")
+    p("|---|---|--:|--:|--:|--:|--:|")
+    for (syntax, shape), by_n in sorted(series.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9))):
+        for n in sorted(by_n):
+            comp, cp = by_n[n]["compile"], by_n[n]["cp"]
+            nxt = by_n.get(n * 10)
+            g = (fmt_ratio(nxt["compile"]["user"] / comp["user"])
+                 if nxt and comp["user"] and nxt["compile"]["user"] else "")
+            p(f"| {syntax} | {shape} | {n:,} | {fmt_time(comp['user'])} | {fmt_time(comp['system'])} | "
+              f"{fmt_time(cp['system']) if cp else '–'} | {g} |")
+
     # Targets.
     p("\n### Targets\n")
     p("| target | measured | met |")

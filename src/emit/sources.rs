@@ -266,6 +266,121 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
 }
 
 #[derive(Template)]
+#[template(path = "runner.Dockerfile", escape = "none")]
+struct RunnerDockerfile<'a> {
+    notebook: &'a str,
+    /// A JSON string: the exec form of COPY takes JSON, so any path stays one argument.
+    job_path: String,
+}
+
+/// `cloud_run/run_pipeline/Dockerfile`.
+pub(super) fn runner_dockerfile(
+    settings: &crate::model::Settings,
+    notebook: &str,
+) -> Result<String, askama::Error> {
+    let job_path = serde_json::to_string(&settings.pipeline_job_spec_path).unwrap_or_default();
+    finish(RunnerDockerfile { notebook, job_path }.render())
+}
+
+#[derive(Template)]
+#[template(path = "build_components.sh", escape = "none")]
+struct BuildComponents<'a> {
+    notebook: &'a str,
+    project_id: String,
+    location: String,
+}
+
+#[derive(Template)]
+#[template(path = "build_pipeline_spec.sh", escape = "none")]
+struct BuildPipelineSpec<'a> {
+    notebook: &'a str,
+    default_notebook: String,
+}
+
+#[derive(Template)]
+#[template(path = "run_pipeline.sh", escape = "none")]
+struct RunPipeline<'a> {
+    notebook: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "run_all.sh", escape = "none")]
+struct RunAll<'a> {
+    notebook: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "README.md", escape = "none")]
+struct Readme<'a> {
+    notebook: &'a str,
+    pipeline: &'a str,
+    job_path: &'a str,
+    values_path: &'a str,
+    ci: bool,
+    branch: &'a str,
+    runner: &'a str,
+    schedule: Option<&'a str>,
+    project_id: &'a str,
+}
+
+/// The scripts of `scripts/` besides `create_resources.sh`, as (path, contents).
+pub(super) fn scripts(
+    settings: &crate::model::Settings,
+    notebook: &str,
+) -> Result<Vec<(String, String)>, askama::Error> {
+    Ok(vec![
+        (
+            "scripts/build_components.sh".to_owned(),
+            finish(
+                BuildComponents {
+                    notebook,
+                    project_id: super::shell::quote(&settings.project_id),
+                    location: super::shell::quote(&settings.af_registry_location),
+                }
+                .render(),
+            )?,
+        ),
+        (
+            "scripts/build_pipeline_spec.sh".to_owned(),
+            finish(
+                BuildPipelineSpec {
+                    notebook,
+                    default_notebook: super::shell::quote(&format!("../{notebook}")),
+                }
+                .render(),
+            )?,
+        ),
+        (
+            "scripts/run_pipeline.sh".to_owned(),
+            finish(RunPipeline { notebook }.render())?,
+        ),
+        (
+            "scripts/run_all.sh".to_owned(),
+            finish(RunAll { notebook }.render())?,
+        ),
+    ])
+}
+
+/// The output's own `README.md`.
+pub(super) fn readme(analysis: &Analysis, notebook: &str) -> Result<String, askama::Error> {
+    let settings = &analysis.settings;
+    finish(
+        Readme {
+            notebook,
+            pipeline: &analysis.pipeline.name,
+            job_path: &settings.pipeline_job_spec_path,
+            values_path: &settings.parameter_values_path,
+            ci: !settings.run_local,
+            branch: &settings.csr_branch_name,
+            runner: &settings.cloud_run_name,
+            schedule: settings.schedule.as_deref(),
+            project_id: &settings.project_id,
+        }
+        .render(),
+    )
+}
+
+#[derive(Template)]
 #[template(path = "create_resources.sh", escape = "none")]
 struct CreateResources<'a> {
     notebook: &'a str,
