@@ -32,7 +32,8 @@
 #   RESULTS      where results go (default bench/results/<timestamp>)
 #   KFP          0 to skip kfp entirely (default 1)
 #   KFP_MAX_N    largest N for which kfp runs in every combo (default 1000)
-#   KFP_FULL     combos in which kfp also runs above KFP_MAX_N (default "kfp:chain")
+#   KFP_FULL     combos in which kfp also runs above KFP_MAX_N (default "kfp:chain"; empty
+#                for none)
 #   KFP_TIMEOUT  seconds after which one kfp compile is stopped and reported as "> T s"
 #                (default 60; kfp takes about 6 minutes for 10,000 components here)
 #   ORACLES_HOME where the kfp venv lives (default ~/.cache/automlops-oracles; the venv is
@@ -51,7 +52,7 @@ results=${RESULTS:-bench/results/$(date -u +%Y%m%d-%H%M%S)}
 [[ $results == /* ]] || results=$repo/$results
 run_kfp=${KFP:-1}
 kfp_max_n=${KFP_MAX_N:-1000}
-kfp_full=${KFP_FULL:-"kfp:chain"}
+kfp_full=${KFP_FULL-"kfp:chain"}
 kfp_timeout=${KFP_TIMEOUT:-60}
 oracles_home=${ORACLES_HOME:-$HOME/.cache/automlops-oracles}
 venv=$oracles_home/kfp-venv
@@ -92,6 +93,7 @@ log "results in $results, scratch in $bench_dir"
   echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
   echo "cores: $(nproc)"
   echo "memory: $(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
+  # shellcheck source=/dev/null
   echo "os: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
   echo "filesystem of $bench_dir: $(df -T "$bench_dir" | awk 'NR==2 {print $2}')"
   echo "automlops: $automlops ($(stat -c %s "$automlops") bytes)"

@@ -124,7 +124,7 @@ def main():
       "the median of `python -c \"import kfp.compiler\"`, measured in the same hyperfine call, "
       "from kfp's (Python's start-up and kfp's import: the fixed cost of any kfp compile). "
       "Peak RSS is from `/usr/bin/time -v` (automlops) and `/usr/bin/time -f %M` (kfp).\n")
-    p("| notebook | syntax | N | notebook size | output files | output (du -sb) | automlops compile | peak RSS | `cp -r` of the output | compile / cp | kfp compile | kfp − import | kfp / automlops | (kfp − import) / automlops | kfp peak RSS |")
+    p("| notebook | syntax | N | notebook size | output files | output bytes: files (du -sb) | automlops compile | peak RSS | `cp -r` of the output | compile / cp | kfp compile | kfp − import | kfp / automlops | (kfp − import) / automlops | kfp peak RSS |")
     p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for cid, r in rows.items():
         c, comp, cp, kfp = r["case"], r["compile"], r["cp"], r["kfp"]
@@ -159,7 +159,7 @@ def main():
         warn = (f" ({c['warnings']} warning{'s' if c['warnings'] != 1 else ''})"
                 if c.get("warnings") else "")
         p(f"| {name}{warn} | {c['syntax']} | {c['n']:,} | {fmt_bytes(c['notebook_bytes'])} | {c['files']:,} | "
-          f"{fmt_bytes(c['du_bytes'])} | {comp_s} | {c['rss_kb'] / 1024:.1f} MB | {cp_s} | {fmt_ratio(ratio_cp)} | "
+          f"{fmt_bytes(c['file_bytes'])} ({fmt_bytes(c['du_bytes'])}) | {comp_s} | {c['rss_kb'] / 1024:.1f} MB | {cp_s} | {fmt_ratio(ratio_cp)} | "
           f"{kfp_s} | {kfp_net_s} | {kfp_ratio} | {kfp_net_ratio} | {kfp_rss} |")
 
     # Scaling: ours(10N) / ours(N) per syntax and shape.

@@ -59,7 +59,7 @@ pub fn compile(notebook: &Notebook, options: &Options) -> Result<Compiled, Compi
     let parsed = parse_notebook(notebook);
     let parse = start.elapsed();
     let start = Instant::now();
-    let analysis = analyze(notebook, &parsed, &inputs, &mut diagnostics);
+    let analysis = analyze(notebook, parsed, &inputs, &mut diagnostics);
     let analyze = start.elapsed();
     match analysis {
         Some(analysis) if !diagnostics.has_errors() => {

@@ -52,12 +52,11 @@ pub(crate) struct Analysis {
 
 pub(crate) fn analyze(
     notebook: &Notebook,
-    parsed: &crate::python::ParsedNotebook,
+    parsed: crate::python::ParsedNotebook,
     inputs: &Inputs<'_>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Analysis> {
     let overrides = parameter_overrides(inputs.parameters);
-    diagnostics.extend(parsed.diagnostics.iter().cloned());
     let mut scan = scan::scan(notebook, parsed, overrides, diagnostics);
     let source_of = |span: Span| scan::text_of(notebook, span).to_owned();
     let resolved = options::resolve(

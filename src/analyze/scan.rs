@@ -104,7 +104,7 @@ const PIPELINE_DECORATORS: &[&str] = &[
 
 pub(crate) fn scan(
     notebook: &Notebook,
-    parsed: &ParsedNotebook,
+    parsed: ParsedNotebook,
     overrides: HashMap<String, Value>,
     diagnostics: &mut Diagnostics,
 ) -> Scan {
@@ -113,17 +113,20 @@ pub(crate) fn scan(
         unreadable_definitions: parsed.has_syntax_errors(),
         ..Scan::default()
     };
+    diagnostics.extend(parsed.diagnostics);
     let source = |span: Span| text_of(notebook, span).to_owned();
-    for ((index, cell), stmts) in notebook.cells.iter().enumerate().zip(&parsed.cells) {
+    // The parsed cells are consumed one by one, so that a cell's syntax tree is freed once it
+    // is scanned: what later phases need is copied into the scan's sites.
+    for ((index, cell), stmts) in notebook.cells.iter().enumerate().zip(parsed.cells) {
         let Some(stmts) = stmts else { continue };
-        warn_dropped_ipython_lines(index, cell, stmts, diagnostics);
+        warn_dropped_ipython_lines(index, cell, &stmts, diagnostics);
         if cell.magic == Some(CellMagic::DefineComponent) {
-            match define_component(index, &cell.python, stmts, &scan.env, &source, diagnostics) {
+            match define_component(index, &cell.python, &stmts, &scan.env, &source, diagnostics) {
                 Some(site) => scan.custom_components.push(site),
                 None => scan.unreadable_definitions = true,
             }
         }
-        for top in stmts {
+        for top in &stmts {
             let stmt = &top.stmt;
             if cell.magic == Some(CellMagic::DefineImports) && !matches!(stmt, Stmt::Import(_)) {
                 scan.imports.push(ImportSite {
