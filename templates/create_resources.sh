@@ -26,5 +26,9 @@ if ! gcloud storage buckets describe "gs://$state_bucket" --project="$project_id
 fi
 
 terraform init -input=false -backend-config="bucket=$state_bucket"
+{% if plan_var -%}
+terraform plan -input=false -var="tf_state_bucket=$state_bucket" -out=tfplan
+{% else -%}
 terraform plan -input=false -out=tfplan
+{% endif -%}
 terraform apply -input=false tfplan

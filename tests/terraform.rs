@@ -8,20 +8,7 @@ use automlops::notebook::Notebook;
 use crate::common::repo;
 
 fn terraform(example: &str, flags: &[(&str, &str)]) -> (String, String, String) {
-    let dir = repo().join("examples").join(example);
-    let path = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "ipynb"))
-        .unwrap();
-    let notebook = Notebook::read(&path).unwrap();
-    let mut options = Options::default();
-    for (name, value) in flags {
-        options
-            .flags
-            .insert((*name).to_owned(), (*value).to_owned());
-    }
-    let files = compile(&notebook, &options).unwrap().artifacts.files;
+    let files = files(example, flags);
     let get = |name: &str| {
         files
             .get(&format!("terraform/{name}"))
@@ -154,4 +141,92 @@ fn runner_roles_follow_the_components_imports() {
     for forbidden in ["roles/owner", "roles/editor", "roles/viewer", "allUsers"] {
         assert!(!with_bigquery.contains(forbidden));
     }
+}
+
+/// The compiled files of an example with these flags.
+fn files(example: &str, flags: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    let dir = repo().join("examples").join(example);
+    let path = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "ipynb"))
+        .unwrap();
+    let mut options = Options::default();
+    for (name, value) in flags {
+        options
+            .flags
+            .insert((*name).to_owned(), (*value).to_owned());
+    }
+    compile(&Notebook::read(&path).unwrap(), &options)
+        .unwrap()
+        .artifacts
+        .files
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn ci_plans_terraform_with_read_only_grants_on_the_state_it_reads() {
+    let out = files("training_custom", &[]);
+    let build = &out["cloudbuild.yaml"];
+    // Plan steps, in the terraform directory, reading the state bucket the trigger names.
+    assert!(build.contains("- id: terraform-plan"), "{build}");
+    assert!(build.contains("  dir: terraform"));
+    assert!(build.contains("-backend-config=bucket=${_TF_STATE_BUCKET}"));
+    assert!(build.contains("  - -lock=false"));
+    assert!(build.contains("substitutions:\n  _TF_STATE_BUCKET: my-project-tfstate\n"));
+    // The runner is deployed only once the configuration plans.
+    let deploy = &build[build.find("- id: deploy-runner").unwrap()..];
+    assert!(deploy.contains("  - terraform-plan\n"), "{deploy}");
+
+    let main = &out["terraform/main.tf"];
+    assert!(main.contains("_TF_STATE_BUCKET = var.tf_state_bucket"));
+    assert!(
+        main.contains("bucket = var.tf_state_bucket\n  role   = \"roles/storage.objectViewer\"")
+    );
+    assert!(has_value(
+        &out["terraform/terraform.tfvars"],
+        "tf_state_bucket",
+        "my-project-tfstate"
+    ));
+    assert!(out["scripts/create_resources.sh"].contains("-var=\"tf_state_bucket=$state_bucket\""));
+    // Narrow viewer roles, never the basic roles/viewer.
+    for role in [
+        "roles/iam.securityReviewer",
+        "roles/cloudscheduler.viewer",
+        "roles/cloudbuild.builds.viewer",
+    ] {
+        assert!(main.contains(&format!("\"{role}\"")), "{role} missing");
+    }
+    assert!(!main.contains("\"roles/viewer\""));
+}
+
+#[test]
+fn plan_roles_follow_what_the_configuration_contains() {
+    let out = files("training_custom", &[("schedule", "No Schedule Specified")]);
+    assert!(!out["terraform/main.tf"].contains("roles/cloudscheduler.viewer"));
+    let out = files(
+        "training_custom",
+        &[
+            ("source_repo_type", "github"),
+            ("github_repo", "my-org/beans"),
+            (
+                "github_connection",
+                "projects/my-project/locations/us-central1/connections/gh",
+            ),
+        ],
+    );
+    assert!(out["terraform/main.tf"].contains("roles/cloudbuild.connectionViewer"));
+}
+
+#[test]
+fn run_local_has_no_plan_step_and_no_state_variable() {
+    let out = files(
+        "training_custom",
+        &[("run_local", "true"), ("schedule", "No Schedule Specified")],
+    );
+    assert!(!out["cloudbuild.yaml"].contains("terraform"));
+    assert!(!out["cloudbuild.yaml"].contains("substitutions"));
+    assert!(!out["terraform/variables.tf"].contains("tf_state_bucket"));
+    assert!(out["scripts/create_resources.sh"].contains("terraform plan -input=false -out=tfplan"));
 }

@@ -1,7 +1,9 @@
 //! `cloudbuild.yaml`: builds and pushes the component image and the runner image, tagged with
 //! the commit, pins the compiled pipeline to the component image of that commit, and (with
-//! `run_local` false) deploys the runner. Written through serde, so every value is quoted by
+//! `run_local` false) runs `terraform plan` for review and deploys the runner. Written through serde, so every value is quoted by
 //! a YAML serializer.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -11,6 +13,9 @@ use crate::model::Settings;
 struct CloudBuild {
     steps: Vec<Step>,
     images: Vec<String>,
+    /// Defaults of the user substitutions; the trigger sets them from Terraform's variables.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    substitutions: BTreeMap<&'static str, String>,
     options: BuildOptions,
 }
 
@@ -20,6 +25,8 @@ struct Step {
     name: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     entrypoint: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dir: Option<&'static str>,
     args: Vec<String>,
     #[serde(rename = "waitFor", skip_serializing_if = "Vec::is_empty")]
     wait_for: Vec<&'static str>,
@@ -54,6 +61,10 @@ with open(path, "w") as f:
     json.dump(job, f, indent=2, sort_keys=True)
 "#;
 
+/// The Terraform CLI image of the plan step, pinned: the configuration needs Terraform 1.5 or
+/// later.
+const TERRAFORM: &str = "hashicorp/terraform:1.9.8";
+
 pub(crate) fn cloudbuild(settings: &Settings) -> Result<String, serde_norway::Error> {
     let component = image(settings, "components/component_base");
     let runner = image(settings, "run_pipeline");
@@ -63,6 +74,7 @@ pub(crate) fn cloudbuild(settings: &Settings) -> Result<String, serde_norway::Er
             id: "build-component-base",
             name: docker,
             entrypoint: None,
+            dir: None,
             args: vec![
                 "build".into(),
                 "--tag".into(),
@@ -77,6 +89,7 @@ pub(crate) fn cloudbuild(settings: &Settings) -> Result<String, serde_norway::Er
             id: "push-component-base",
             name: docker,
             entrypoint: None,
+            dir: None,
             args: vec!["push".into(), "--all-tags".into(), component.clone()],
             wait_for: vec!["build-component-base"],
         },
@@ -84,6 +97,7 @@ pub(crate) fn cloudbuild(settings: &Settings) -> Result<String, serde_norway::Er
             id: "pin-component-image",
             name: "python:3.12-slim",
             entrypoint: Some("python3"),
+            dir: None,
             args: vec![
                 "-c".into(),
                 PIN_SCRIPT.into(),
@@ -97,6 +111,7 @@ pub(crate) fn cloudbuild(settings: &Settings) -> Result<String, serde_norway::Er
             id: "build-runner",
             name: docker,
             entrypoint: None,
+            dir: None,
             args: vec![
                 "build".into(),
                 "--file".into(),
@@ -111,15 +126,42 @@ pub(crate) fn cloudbuild(settings: &Settings) -> Result<String, serde_norway::Er
             id: "push-runner",
             name: docker,
             entrypoint: None,
+            dir: None,
             args: vec!["push".into(), format!("{runner}:$SHORT_SHA")],
             wait_for: vec!["build-runner"],
         },
     ];
+    let mut substitutions = BTreeMap::new();
     if !settings.run_local {
+        // The plan is for review in the build log; it reads the state without locking it, so
+        // it never blocks or races a `terraform apply`. A configuration that does not plan
+        // stops the build before the runner is deployed.
+        substitutions.insert("_TF_STATE_BUCKET", settings.tf_state_bucket());
+        steps.push(Step {
+            id: "terraform-init",
+            name: TERRAFORM,
+            entrypoint: None,
+            dir: Some("terraform"),
+            args: vec![
+                "init".into(),
+                "-input=false".into(),
+                "-backend-config=bucket=${_TF_STATE_BUCKET}".into(),
+            ],
+            wait_for: vec!["-"],
+        });
+        steps.push(Step {
+            id: "terraform-plan",
+            name: TERRAFORM,
+            entrypoint: None,
+            dir: Some("terraform"),
+            args: vec!["plan".into(), "-input=false".into(), "-lock=false".into()],
+            wait_for: vec!["terraform-init"],
+        });
         steps.push(Step {
             id: "deploy-runner",
             name: "gcr.io/google.com/cloudsdktool/cloud-sdk:slim",
             entrypoint: Some("gcloud"),
+            dir: None,
             args: vec![
                 "run".into(),
                 "deploy".into(),
@@ -131,7 +173,7 @@ pub(crate) fn cloudbuild(settings: &Settings) -> Result<String, serde_norway::Er
                 "--no-allow-unauthenticated".into(),
                 "--quiet".into(),
             ],
-            wait_for: vec!["push-runner", "push-component-base"],
+            wait_for: vec!["push-runner", "push-component-base", "terraform-plan"],
         });
     }
     let build = CloudBuild {
@@ -140,6 +182,7 @@ pub(crate) fn cloudbuild(settings: &Settings) -> Result<String, serde_norway::Er
             format!("{component}:$SHORT_SHA"),
             format!("{runner}:$SHORT_SHA"),
         ],
+        substitutions,
         options: BuildOptions {
             logging: "CLOUD_LOGGING_ONLY",
         },

@@ -387,6 +387,9 @@ struct CreateResources<'a> {
     project_id: String,
     state_location: String,
     state_bucket: String,
+    /// The configuration declares `tf_state_bucket` (for Cloud Build's plan), given here so
+    /// that it follows `STATE_BUCKET`.
+    plan_var: bool,
 }
 
 /// `scripts/create_resources.sh`: Terraform init, plan and apply of `terraform/`.
@@ -399,7 +402,8 @@ pub(super) fn create_resources(
             notebook,
             project_id: super::shell::quote(&settings.project_id),
             state_location: super::shell::quote(&settings.gs_bucket_location),
-            state_bucket: super::shell::quote(&format!("{}-tfstate", settings.project_id)),
+            state_bucket: super::shell::quote(&settings.tf_state_bucket()),
+            plan_var: !settings.run_local,
         }
         .render(),
     )

@@ -310,6 +310,12 @@ impl Settings {
         let (id, domain) = self.pipeline_runner_sa.split_once('@')?;
         (domain == format!("{}.iam.gserviceaccount.com", self.project_id)).then_some(id)
     }
+
+    /// The bucket of the Terraform state: `scripts/create_resources.sh` creates it, and Cloud
+    /// Build reads it to run `terraform plan`.
+    pub(crate) fn tf_state_bucket(&self) -> String {
+        format!("{}-tfstate", self.project_id)
+    }
 }
 
 impl Settings {

@@ -280,6 +280,7 @@ fn variables(plan: &Plan<'_>) -> Vec<Item> {
             variable("runner_ingress", "string", "Network ingress of the runner: INGRESS_TRAFFIC_INTERNAL_ONLY admits Cloud Scheduler and other callers inside Google Cloud; INGRESS_TRAFFIC_ALL also admits callers outside (IAM still decides).", Some(Expr::str("INGRESS_TRAFFIC_INTERNAL_ONLY"))),
             variable("runner_invokers", "list(string)", "More IAM members allowed to call the runner, e.g. user:you@example.com.", Some(Expr::List(Vec::new()))),
             variable("cloudbuild_sa_id", "string", "Account ID of the service account Cloud Build runs as.", Some(Expr::str(CLOUDBUILD_SA))),
+            variable("tf_state_bucket", "string", "Bucket of this configuration's Terraform state (scripts/create_resources.sh creates it); Cloud Build reads it to run terraform plan.", None),
         ]);
     }
     if plan.trigger {
@@ -400,6 +401,23 @@ fn main(plan: &Plan<'_>) -> Vec<Item> {
             "pipeline_runner_roles",
             Expr::List(plan.runner_roles.iter().map(|r| Expr::str(*r)).collect()),
         );
+    let labels = if plan.has_runner() {
+        labels
+            .blank()
+            .comment(
+                "Read-only roles Cloud Build needs to run terraform plan: every IAM policy, the",
+            )
+            .comment(
+                "service accounts, the APIs, and the resources it does not already reach through",
+            )
+            .comment("its grants below (the registry, the repository, the runner).")
+            .attr(
+                "cloudbuild_plan_roles",
+                Expr::List(plan_roles(plan).into_iter().map(Expr::str).collect()),
+            )
+    } else {
+        labels
+    };
     let services = Block::new("resource", &["google_project_service", "enabled"])
         .attr("for_each", raw("toset(local.services)"))
         .blank()
@@ -576,6 +594,28 @@ fn service_account(name: &str, id_var: &str, display: &str, description: &str) -
         .attr("depends_on", depends_on_services())
 }
 
+/// The project roles Cloud Build's `terraform plan` reads with, for what this configuration
+/// contains: the narrowest viewer role of each kind of resource (not `roles/viewer`, which
+/// reads every service of the project).
+fn plan_roles(plan: &Plan<'_>) -> Vec<&'static str> {
+    let mut roles = vec![
+        "roles/iam.securityReviewer",
+        "roles/iam.serviceAccountViewer",
+        "roles/serviceusage.serviceUsageViewer",
+    ];
+    if plan.trigger {
+        roles.push("roles/cloudbuild.builds.viewer");
+    }
+    if plan.github && plan.trigger {
+        roles.push("roles/cloudbuild.connectionViewer");
+    }
+    if plan.has_schedule() {
+        roles.push("roles/cloudscheduler.viewer");
+    }
+    roles.sort_unstable();
+    roles
+}
+
 fn iam(plan: &Plan<'_>) -> Vec<Block> {
     let mut blocks = Vec::new();
     if plan.create_runner_sa {
@@ -640,6 +680,45 @@ fn iam(plan: &Plan<'_>) -> Vec<Block> {
             .attr("role", Expr::str("roles/logging.logWriter"))
             .attr("member", member("google_service_account.cloudbuild.email")),
         );
+        blocks.push(
+            Block::new(
+                "resource",
+                &["google_project_iam_member", "cloudbuild_plan"],
+            )
+            .attr("for_each", raw("toset(local.cloudbuild_plan_roles)"))
+            .blank()
+            .attr("project", raw("var.project_id"))
+            .attr("role", raw("each.value"))
+            .attr("member", member("google_service_account.cloudbuild.email")),
+        );
+        let plan_reads = |name: &str, comment: Option<&str>, bucket: Expr, role: &str| {
+            let mut block = Block::new("resource", &["google_storage_bucket_iam_member", name]);
+            if let Some(text) = comment {
+                block = block.comment(text);
+            }
+            block
+                .attr("bucket", bucket)
+                .attr("role", Expr::str(role))
+                .attr("member", member("google_service_account.cloudbuild.email"))
+        };
+        blocks.push(plan_reads(
+            "cloudbuild_reads_state",
+            Some("terraform plan in Cloud Build reads the state (with -lock=false: it never writes)."),
+            raw("var.tf_state_bucket"),
+            "roles/storage.objectViewer",
+        ));
+        blocks.push(plan_reads(
+            "cloudbuild_reads_pipeline_bucket",
+            None,
+            raw("google_storage_bucket.pipeline.name"),
+            "roles/storage.legacyBucketReader",
+        ));
+        blocks.push(plan_reads(
+            "cloudbuild_reads_logs_bucket",
+            None,
+            raw("google_storage_bucket.access_logs.name"),
+            "roles/storage.legacyBucketReader",
+        ));
         blocks.push(
             acts_as(
                 "cloudbuild_acts_as_runner",
@@ -742,6 +821,13 @@ fn trigger(plan: &Plan<'_>) -> Vec<Block> {
         .attr(
             "service_account",
             raw("google_service_account.cloudbuild.id"),
+        )
+        .attr(
+            "substitutions",
+            Expr::Object(vec![(
+                "_TF_STATE_BUCKET".to_owned(),
+                raw("var.tf_state_bucket"),
+            )]),
         );
     if plan.github {
         let repository = Block::new("resource", &["google_cloudbuildv2_repository", "source"])
@@ -963,6 +1049,7 @@ fn tfvars(plan: &Plan<'_>) -> Vec<Item> {
     if plan.has_runner() {
         values.extend([
             ("cloudbuild_sa_id", s.cloudbuild_sa_id.clone()),
+            ("tf_state_bucket", s.tf_state_bucket()),
             ("cloud_run_name", s.cloud_run_name.clone()),
             ("cloud_run_location", s.cloud_run_location.clone()),
         ]);

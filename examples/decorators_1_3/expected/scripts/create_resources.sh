@@ -26,5 +26,5 @@ if ! gcloud storage buckets describe "gs://$state_bucket" --project="$project_id
 fi
 
 terraform init -input=false -backend-config="bucket=$state_bucket"
-terraform plan -input=false -out=tfplan
+terraform plan -input=false -var="tf_state_bucket=$state_bucket" -out=tfplan
 terraform apply -input=false tfplan

@@ -82,6 +82,11 @@ variable "cloudbuild_sa_id" {
   default     = "automlops-cloudbuild"
 }
 
+variable "tf_state_bucket" {
+  description = "Bucket of this configuration's Terraform state (scripts/create_resources.sh creates it); Cloud Build reads it to run terraform plan."
+  type        = string
+}
+
 variable "schedule" {
   description = "Cron schedule of pipeline runs (5 fields)."
   type        = string

@@ -82,6 +82,11 @@ variable "cloudbuild_sa_id" {
   default     = "automlops-cloudbuild"
 }
 
+variable "tf_state_bucket" {
+  description = "Bucket of this configuration's Terraform state (scripts/create_resources.sh creates it); Cloud Build reads it to run terraform plan."
+  type        = string
+}
+
 variable "cb_trigger_name" {
   description = "Name of the Cloud Build trigger."
   type        = string

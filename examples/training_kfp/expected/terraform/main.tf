@@ -31,6 +31,17 @@ locals {
     "roles/bigquery.jobUser",
     "roles/logging.logWriter",
   ]
+
+  # Read-only roles Cloud Build needs to run terraform plan: every IAM policy, the
+  # service accounts, the APIs, and the resources it does not already reach through
+  # its grants below (the registry, the repository, the runner).
+  cloudbuild_plan_roles = [
+    "roles/cloudbuild.builds.viewer",
+    "roles/cloudscheduler.viewer",
+    "roles/iam.securityReviewer",
+    "roles/iam.serviceAccountViewer",
+    "roles/serviceusage.serviceUsageViewer",
+  ]
 }
 
 resource "google_project_service" "enabled" {
@@ -185,6 +196,33 @@ resource "google_project_iam_member" "cloudbuild_logs" {
   member  = "serviceAccount:${google_service_account.cloudbuild.email}"
 }
 
+resource "google_project_iam_member" "cloudbuild_plan" {
+  for_each = toset(local.cloudbuild_plan_roles)
+
+  project = var.project_id
+  role    = each.value
+  member  = "serviceAccount:${google_service_account.cloudbuild.email}"
+}
+
+resource "google_storage_bucket_iam_member" "cloudbuild_reads_state" {
+  # terraform plan in Cloud Build reads the state (with -lock=false: it never writes).
+  bucket = var.tf_state_bucket
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.cloudbuild.email}"
+}
+
+resource "google_storage_bucket_iam_member" "cloudbuild_reads_pipeline_bucket" {
+  bucket = google_storage_bucket.pipeline.name
+  role   = "roles/storage.legacyBucketReader"
+  member = "serviceAccount:${google_service_account.cloudbuild.email}"
+}
+
+resource "google_storage_bucket_iam_member" "cloudbuild_reads_logs_bucket" {
+  bucket = google_storage_bucket.access_logs.name
+  role   = "roles/storage.legacyBucketReader"
+  member = "serviceAccount:${google_service_account.cloudbuild.email}"
+}
+
 resource "google_service_account_iam_member" "cloudbuild_acts_as_runner" {
   service_account_id = google_service_account.pipeline_runner.name
   role               = "roles/iam.serviceAccountUser"
@@ -255,6 +293,9 @@ resource "google_cloudbuild_trigger" "ci" {
   description     = "Builds, checks and deploys pipeline training-pipeline on every push."
   filename        = "cloudbuild.yaml"
   service_account = google_service_account.cloudbuild.id
+  substitutions = {
+    _TF_STATE_BUCKET = var.tf_state_bucket
+  }
 
   trigger_template {
     project_id  = var.project_id
