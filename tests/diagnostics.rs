@@ -118,3 +118,26 @@ fn define_imports_setup_code_reaches_the_components() {
         assert!(source.contains(line), "{line} missing from\n{source}");
     }
 }
+
+/// kfp writes retry durations in seconds, a backoff factor of 0 as its default 2, and leaves out
+/// a retry count of 0; Vertex AI refuses a duration in other units.
+#[test]
+fn retry_settings_are_written_as_kfp_writes_them() {
+    let notebook = automlops::notebook::Notebook::from_code_cells(
+        "retry.ipynb",
+        &[
+            "from kfp import dsl",
+            "@dsl.component\ndef train(data: str):\n    print(data)",
+            "@dsl.pipeline(name=\"retry-pipeline\")\ndef pipeline(data: str):\n    train(data=data).set_retry(0, backoff_duration=\"2 hours\", backoff_factor=0, backoff_max_duration=\"1d\")",
+            "AutoMLOps.go(project_id=\"my-project\", pipeline_params={\"data\": \"gs://b/d\"}, use_kfp_spec=True)",
+        ],
+    );
+    let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
+    let job: serde_json::Value =
+        serde_json::from_str(&compiled.artifacts.files["scripts/pipeline_spec/pipeline_job.json"])
+            .unwrap();
+    assert_eq!(
+        job["pipelineSpec"]["root"]["dag"]["tasks"]["train"]["retryPolicy"],
+        serde_json::json!({"backoffDuration": "7200s", "backoffFactor": 2.0, "backoffMaxDuration": "86400s"})
+    );
+}

@@ -140,13 +140,14 @@ pub(crate) fn apply(
             };
             let duration = |value: &Option<Value>, default: &str| match value {
                 None => Some(default.to_owned()),
-                Some(v) => v.as_str().map(str::to_owned),
+                Some(v) => v.as_str().and_then(duration_seconds).map(|s| format!("{s}s")),
             };
+            // As kfp: a factor of 0 means the default, 2.
             let factor = match values[2].as_ref().map(|v| &v.kind) {
                 None => Some(2.0),
-                Some(Kind::Float(f)) => Some(*f),
+                Some(Kind::Float(f)) => Some(if *f == 0.0 { 2.0 } else { *f }),
                 #[expect(clippy::cast_precision_loss, reason = "backoff factors are small")]
-                Some(Kind::Int(i)) => Some(*i as f64),
+                Some(Kind::Int(i)) => Some(if *i == 0 { 2.0 } else { *i as f64 }),
                 _ => None,
             };
             match (count, duration(&values[1], "0s"), factor, duration(&values[3], "3600s")) {
@@ -158,10 +159,31 @@ pub(crate) fn apply(
                         backoff_max_duration,
                     });
                 }
-                _ => error("`.set_retry(...)` takes `num_retries` (a whole number), and optionally `backoff_duration` (\"60s\"), `backoff_factor` (a number) and `backoff_max_duration` (\"3600s\")".to_owned()),
+                _ => error("`.set_retry(...)` takes `num_retries` (a whole number), and optionally `backoff_duration` and `backoff_max_duration` (a whole number and a unit: \"60s\", \"5m\", \"2 hours\"; units s, m, h, d, w) and `backoff_factor` (a number)".to_owned()),
             }
         }
     }
+}
+
+/// A retry duration read as kfp reads it, in seconds: a whole number and a unit whose first
+/// letter is `s`, `m`, `h`, `d` or `w` (`"90s"`, `"5m"`, `"2 hours"`), spaces ignored.
+/// Anything else (`"30"`, `"1.5s"`, `"-5s"`, `"3y"`) kfp refuses, and so does the compile.
+fn duration_seconds(text: &str) -> Option<i64> {
+    let text: String = text.chars().filter(|c| *c != ' ').collect();
+    let digits = text.find(|c: char| !c.is_ascii_digit())?;
+    let (value, unit) = text.split_at(digits);
+    if value.is_empty() || unit.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let per_unit = match unit.chars().next()? {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        'w' => 604_800,
+        _ => return None,
+    };
+    value.parse::<i64>().ok()?.checked_mul(per_unit)
 }
 
 fn list(parameters: &[&str]) -> String {
@@ -194,7 +216,26 @@ fn is_memory(memory: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_cpu, is_memory};
+    use super::{duration_seconds, is_cpu, is_memory};
+
+    #[test]
+    fn retry_durations_convert_to_seconds_as_kfp_does() {
+        for (text, seconds) in [
+            ("0s", 0),
+            ("90s", 90),
+            ("1m", 60),
+            ("2h", 7_200),
+            ("1 hour", 3_600),
+            ("2 hours", 7_200),
+            ("3d", 259_200),
+            ("1w", 604_800),
+        ] {
+            assert_eq!(duration_seconds(text), Some(seconds), "{text}");
+        }
+        for bad in ["30", "1.5s", "abc", "-5s", "3y", "s", "", "5s5", "5S"] {
+            assert_eq!(duration_seconds(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn resource_strings_follow_kfp() {

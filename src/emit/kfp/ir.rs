@@ -184,7 +184,17 @@ pub(crate) struct RetryPolicy {
     pub(crate) backoff_duration: String,
     pub(crate) backoff_factor: f64,
     pub(crate) backoff_max_duration: String,
+    /// Left out when 0, as protobuf's JSON leaves out a default value (kfp writes it so).
+    #[serde(skip_serializing_if = "is_zero")]
     pub(crate) max_retry_count: i64,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(value: &i64) -> bool {
+    *value == 0
 }
 
 #[derive(Clone, Serialize)]
