@@ -142,7 +142,7 @@ impl<'a> Wiring<'a> {
                 continue;
             }
             let fits = match (&arg.value, self.argument_type(&arg.value), input.ty) {
-                (Argument::Constant(value), _, IoType::Parameter(ty)) => ty.accepts(value),
+                (Argument::Constant(value), _, IoType::Parameter(ty)) => ty.accepts_argument(value),
                 (Argument::Constant(_), _, IoType::Artifact(_)) => false,
                 (_, Some(IoType::Parameter(have)), IoType::Parameter(want)) => have == want,
                 (_, Some(IoType::Artifact(have)), IoType::Artifact(want)) => have.compatible(want),
@@ -181,6 +181,16 @@ impl<'a> Wiring<'a> {
                 {
                     diagnostic = diagnostic
                         .with_hint("artifacts come from other tasks: pass `task.outputs[\"name\"]` of a task that outputs one");
+                }
+                if let (
+                    IoType::Parameter(crate::model::ParamType::Double),
+                    Argument::Constant(serde_json::Value::Number(n)),
+                ) = (input.ty, &arg.value)
+                    && let Some(n) = n.as_i64()
+                {
+                    diagnostic = diagnostic.with_hint(format!(
+                        "kfp refuses an integer for a `float` input: write `{n}.0`"
+                    ));
                 }
                 diagnostics.push(diagnostic);
                 continue;

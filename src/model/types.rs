@@ -53,6 +53,16 @@ impl ParamType {
 
     /// Whether a JSON value is acceptable for this type. Integers are acceptable doubles, as in
     /// Python (`learning_rate: float = 1`).
+    /// Whether a constant passed to a component input of this type is accepted. Stricter than
+    /// [`Self::accepts`] as kfp is: an integer literal does not fit a `float` input (kfp raises
+    /// `InconsistentTypeException`; `2.0` does).
+    pub(crate) fn accepts_argument(self, value: &serde_json::Value) -> bool {
+        match (self, value) {
+            (ParamType::Double, serde_json::Value::Number(n)) => n.is_f64(),
+            _ => self.accepts(value),
+        }
+    }
+
     pub(crate) fn accepts(self, value: &serde_json::Value) -> bool {
         use serde_json::Value;
         match (self, value) {
