@@ -59,6 +59,32 @@ fn preflight(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// The file a line of an old manifest names, if it may be removed: a plain relative path
+/// inside the output directory, reached without following a symbolic link (a link could lead
+/// out of it), not inside `.git`, and a regular file. The manifest is a file in the user's
+/// directory, so nothing in it is trusted.
+fn removable(out_dir: &Path, stale: &str) -> Option<PathBuf> {
+    let parts: Vec<&str> = stale.split('/').collect();
+    let plain = parts.iter().all(|part| {
+        !part.is_empty() && *part != "." && *part != ".." && *part != ".git" && !part.contains('\\')
+    });
+    if !plain {
+        return None;
+    }
+    let mut path = out_dir.to_path_buf();
+    for part in parts {
+        path.push(part);
+        let metadata = fs::symlink_metadata(&path).ok()?;
+        if metadata.file_type().is_symlink() {
+            return None;
+        }
+    }
+    fs::symlink_metadata(&path)
+        .ok()
+        .filter(fs::Metadata::is_file)
+        .map(|_| path)
+}
+
 /// The list of files the last compile wrote, so the next one can remove those it no longer
 /// writes.
 const MANIFEST: &str = ".automlops-files";
@@ -123,20 +149,15 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
         fs::rename(staging.0.join(relative), &target).map_err(at(&target))?;
     }
     for stale in old_manifest.lines() {
-        let safe = !stale.is_empty()
-            && !stale.starts_with('/')
-            && stale
-                .split('/')
-                .all(|part| part != ".." && !part.is_empty());
-        if safe && !artifacts.files.contains_key(stale) {
-            let path = out_dir.join(stale);
-            if path.is_file() {
-                fs::remove_file(&path).map_err(at(&path))?;
-                // Directories left empty by the removal go too.
-                for dir in path.ancestors().skip(1).take_while(|d| *d != out_dir) {
-                    if fs::remove_dir(dir).is_err() {
-                        break;
-                    }
+        if artifacts.files.contains_key(stale) {
+            continue;
+        }
+        if let Some(path) = removable(out_dir, stale) {
+            fs::remove_file(&path).map_err(at(&path))?;
+            // Directories left empty by the removal go too.
+            for dir in path.ancestors().skip(1).take_while(|d| *d != out_dir) {
+                if fs::remove_dir(dir).is_err() {
+                    break;
                 }
             }
         }
@@ -144,4 +165,43 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
     let target = out_dir.join(MANIFEST);
     fs::rename(&manifest_path, &target).map_err(at(&target))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::removable;
+
+    #[test]
+    fn only_plain_files_inside_the_output_are_removable() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        std::fs::create_dir_all(out.join("components/old")).unwrap();
+        std::fs::create_dir_all(out.join(".git")).unwrap();
+        std::fs::write(out.join("components/old/component.yaml"), "x").unwrap();
+        std::fs::write(out.join(".git/config"), "x").unwrap();
+        std::fs::write(root.path().join("precious.txt"), "x").unwrap();
+        assert_eq!(
+            removable(&out, "components/old/component.yaml"),
+            Some(out.join("components/old/component.yaml"))
+        );
+        for entry in [
+            "",
+            "/etc/passwd",
+            "../precious.txt",
+            "./x",
+            ".git/config",
+            "components/old",
+            "missing",
+        ] {
+            assert_eq!(removable(&out, entry), None, "{entry}");
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.path(), out.join("link")).unwrap();
+            assert_eq!(removable(&out, "link/precious.txt"), None);
+            std::os::unix::fs::symlink(root.path().join("precious.txt"), out.join("file-link"))
+                .unwrap();
+            assert_eq!(removable(&out, "file-link"), None);
+        }
+    }
 }
