@@ -323,3 +323,48 @@ fn recompiling_removes_files_the_previous_compile_wrote_and_this_one_does_not() 
         "mine"
     );
 }
+
+/// `scripts/build_pipeline_spec.sh` recompiles with the flags, `--pipeline-params` and `-p`
+/// overrides of the compile that wrote the directory: the tree it writes is the same.
+#[cfg(unix)]
+#[test]
+fn the_recompile_script_reproduces_the_compile_with_its_options() {
+    let tmp = tempfile::tempdir().unwrap();
+    let notebook = tmp.path().join("training.ipynb");
+    std::fs::copy(example("training_custom"), &notebook).unwrap();
+    let params = tmp.path().join("params.json");
+    std::fs::write(&params, r#"{"bq_table": "other.ds.table", "model_directory": "gs://b/m", "data_path": "gs://b/d.csv", "project_id": "p", "region": "europe-west4"}"#).unwrap();
+    let out = tmp.path().join("AutoMLOps");
+    let first = automlops(
+        &[
+            "compile",
+            notebook.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--naming-prefix",
+            "team-a",
+            "--gs-bucket-location",
+            "europe-west1",
+            "--pipeline-params",
+            params.to_str().unwrap(),
+            "-p",
+            "PROJECT_ID=other-proj",
+            "-p",
+            "MODEL_DIRECTORY=gs://x/it's $(quoted)",
+        ],
+        tmp.path(),
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let before = crate::common::read_tree(&out);
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_automlops")).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let rerun = Command::new("bash")
+        .arg(out.join("scripts/build_pipeline_spec.sh"))
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    assert_eq!(crate::common::read_tree(&out), before);
+    assert!(before["terraform/terraform.tfvars"].contains("team-a"));
+    assert!(before["terraform/terraform.tfvars"].contains("other-proj"));
+}

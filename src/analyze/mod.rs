@@ -48,6 +48,9 @@ pub(crate) struct Analysis {
     pub(crate) parameter_values: BTreeMap<String, serde_json::Value>,
     pub(crate) requirements: Vec<String>,
     pub(crate) base_image: String,
+    /// The command-line arguments this compile had besides the notebook and `-o`, for
+    /// `scripts/build_pipeline_spec.sh` to recompile the same way.
+    pub(crate) recompile_args: Vec<String>,
 }
 
 pub(crate) fn analyze(
@@ -152,6 +155,7 @@ pub(crate) fn analyze(
         Some(image) => image.clone(),
         None => base_image(&scan, settings.use_kfp_spec, diagnostics),
     };
+    let recompile_args = recompile_args(inputs, &settings.parameter_values_path);
     Some(Analysis {
         settings,
         components,
@@ -159,7 +163,27 @@ pub(crate) fn analyze(
         parameter_values,
         requirements,
         base_image,
+        recompile_args,
     })
+}
+
+/// Flags as written on the command line, then `--pipeline-params` (the compiled values file,
+/// which holds what the given file did), then the `-p` overrides in order.
+fn recompile_args(inputs: &Inputs<'_>, parameter_values_path: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    for (name, value) in inputs.flags {
+        args.push(format!("--{}", name.replace('_', "-")));
+        args.push(value.clone());
+    }
+    if inputs.pipeline_params.is_some() {
+        args.push("--pipeline-params".to_owned());
+        args.push(parameter_values_path.to_owned());
+    }
+    for (name, value) in inputs.parameters {
+        args.push("-p".to_owned());
+        args.push(format!("{name}={value}"));
+    }
+    args
 }
 
 /// `-p NAME=VALUE`: VALUE is a Python literal if it reads as one, else a string (as papermill).

@@ -88,7 +88,7 @@ pub(crate) fn emit(analysis: &Analysis, notebook: &str) -> Result<Artifacts, Emi
     files.insert("configs/defaults.yaml".to_owned(), defaults);
     files.insert("images/.gitkeep".to_owned(), String::new());
     for (path, text) in
-        sources::scripts(settings, &notebook).map_err(|e| EmitError::new("scripts/", e))?
+        sources::scripts(settings, &analysis.recompile_args, &notebook).map_err(|e| EmitError::new("scripts/", e))?
     {
         files.insert(path, text);
     }

@@ -295,6 +295,8 @@ struct BuildComponents<'a> {
 struct BuildPipelineSpec<'a> {
     notebook: &'a str,
     default_notebook: String,
+    /// The arguments of the compile that wrote this directory, quoted for the shell.
+    options: String,
 }
 
 #[derive(Template)]
@@ -326,6 +328,7 @@ struct Readme<'a> {
 /// The scripts of `scripts/` besides `create_resources.sh`, as (path, contents).
 pub(super) fn scripts(
     settings: &crate::model::Settings,
+    recompile_args: &[String],
     notebook: &str,
 ) -> Result<Vec<(String, String)>, askama::Error> {
     Ok(vec![
@@ -346,6 +349,11 @@ pub(super) fn scripts(
                 BuildPipelineSpec {
                     notebook,
                     default_notebook: super::shell::quote(&format!("../{notebook}")),
+                    options: recompile_args
+                        .iter()
+                        .map(|arg| super::shell::quote(arg))
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 }
                 .render(),
             )?,

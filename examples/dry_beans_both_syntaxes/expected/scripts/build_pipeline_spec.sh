@@ -9,6 +9,10 @@ if ! command -v automlops >/dev/null 2>&1; then
 fi
 
 default_notebook='../dry_beans.ipynb'
+# The options this directory was compiled with besides the notebook's own (flags, -p),
+# so that a recompile gives the same resources.
+# shellcheck disable=SC2016 # single quotes keep $ and backticks in the values literal
+options=()
 cd "$(dirname "$0")/.."
 notebook="${NOTEBOOK:-$default_notebook}"
-automlops compile "$notebook" -o .
+automlops compile "$notebook" -o . "${options[@]}"
