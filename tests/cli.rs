@@ -357,7 +357,11 @@ fn the_recompile_script_reproduces_the_compile_with_its_options() {
     assert!(first.status.success(), "{}", stderr(&first));
     let before = crate::common::read_tree(&out);
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_automlops")).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let rerun = Command::new("bash")
         .arg(out.join("scripts/build_pipeline_spec.sh"))
         .env("PATH", path)

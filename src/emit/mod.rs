@@ -87,8 +87,8 @@ pub(crate) fn emit(analysis: &Analysis, notebook: &str) -> Result<Artifacts, Emi
         .map_err(|e| EmitError::new("configs/defaults.yaml", e))?;
     files.insert("configs/defaults.yaml".to_owned(), defaults);
     files.insert("images/.gitkeep".to_owned(), String::new());
-    for (path, text) in
-        sources::scripts(settings, &analysis.recompile_args, &notebook).map_err(|e| EmitError::new("scripts/", e))?
+    for (path, text) in sources::scripts(settings, &analysis.recompile_args, &notebook)
+        .map_err(|e| EmitError::new("scripts/", e))?
     {
         files.insert(path, text);
     }
