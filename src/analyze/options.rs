@@ -406,20 +406,42 @@ fn check(
         } else {
             &settings.pipeline_job_spec_path
         };
+        // Directories (with `/`) and files automlops writes itself.
         let generated = [
             "components/",
             "configs/",
             "images/",
             "terraform/",
+            "cloud_run/",
             "pipelines/pipeline.py",
+            "pipelines/pipeline_runner.py",
+            "scripts/build_components.sh",
+            "scripts/build_pipeline_spec.sh",
+            "scripts/create_resources.sh",
+            "scripts/run_pipeline.sh",
+            "scripts/run_all.sh",
+            "README.md",
+            ".gitignore",
+            ".automlops-files",
+            "cloudbuild.yaml",
         ];
-        if let Some(prefix) = generated
-            .iter()
-            .find(|g| path == g.trim_end_matches('/') || path.starts_with(*g))
+        if let Some(taken) = generated.iter().find(|g| {
+            path == g.trim_end_matches('/')
+                || path.starts_with(*g)
+                || (!g.ends_with('/') && path.starts_with(&format!("{g}/")))
+        }) {
+            diagnostics.push(
+                Diagnostic::error(at(name), format!("option `{name}` is `{path}`, where automlops writes its own files (`{taken}`)"))
+                    .with_hint("choose a path of its own, e.g. under scripts/pipeline_spec/"),
+            );
+        }
+        if let Some(bad) = path
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')))
         {
             diagnostics.push(
-                Diagnostic::error(at(name), format!("option `{name}` is `{path}`, where automlops writes its own files (`{prefix}`)"))
-                    .with_hint("choose a path outside components/, configs/, images/ and terraform/, e.g. under scripts/"),
+                Diagnostic::error(at(name), format!("option `{name}` contains `{}`; the path is written into shell scripts, Dockerfiles and Cloud Build steps", bad.escape_default()))
+                    .with_hint("use letters, digits, `-`, `_`, `.` and `/` only"),
             );
         }
         if !is_relative_path(path) {
