@@ -372,3 +372,33 @@ fn the_recompile_script_reproduces_the_compile_with_its_options() {
     assert!(before["terraform/terraform.tfvars"].contains("team-a"));
     assert!(before["terraform/terraform.tfvars"].contains("other-proj"));
 }
+
+/// A file automlops would write but did not write before (no manifest lists it), such as the
+/// user's own README.md in a directory compiled into for the first time, stops the compile
+/// before anything is written.
+#[test]
+fn files_automlops_did_not_write_are_never_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(".gitignore"), "secret.env\n").unwrap();
+    let args = [
+        "compile",
+        &example("training_custom"),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let output = automlops(&args, tmp.path());
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains(".gitignore"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("was not written by automlops"));
+    assert_eq!(
+        std::fs::read_to_string(out.join(".gitignore")).unwrap(),
+        "secret.env\n"
+    );
+    assert!(!out.join("cloudbuild.yaml").exists());
+    // Moved away, the compile goes through; a recompile replaces its own files.
+    std::fs::remove_file(out.join(".gitignore")).unwrap();
+    assert!(automlops(&args, tmp.path()).status.success());
+    assert!(automlops(&args, tmp.path()).status.success());
+}

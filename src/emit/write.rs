@@ -56,6 +56,25 @@ fn preflight(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
             ));
         }
     }
+    // A file automlops would replace but did not write (not in the last compile's manifest),
+    // such as the user's own README.md or .gitignore, is never overwritten.
+    let written: std::collections::HashSet<String> = fs::read_to_string(out_dir.join(MANIFEST))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    for (relative, contents) in &artifacts.files {
+        let target = out_dir.join(relative);
+        if !written.contains(relative)
+            && target.is_file()
+            && fs::read(&target).ok().as_deref() != Some(contents.as_bytes())
+        {
+            return Err(blocked(
+                &target,
+                "this file was not written by automlops and would be replaced; move it away, or compile into another directory",
+            ));
+        }
+    }
     Ok(())
 }
 
