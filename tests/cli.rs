@@ -390,7 +390,11 @@ fn files_automlops_did_not_write_are_never_overwritten() {
     ];
     let output = automlops(&args, tmp.path());
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains(".gitignore"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(".gitignore"),
+        "{}",
+        stderr(&output)
+    );
     assert!(stderr(&output).contains("was not written by automlops"));
     assert_eq!(
         std::fs::read_to_string(out.join(".gitignore")).unwrap(),
