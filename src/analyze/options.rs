@@ -470,6 +470,7 @@ fn check(
         );
     }
     check_resource_names(settings, &at, diagnostics);
+    check_regions(settings, &at, diagnostics);
     if let SourceRepo::GitHub { connection, .. } = &settings.source_repo
         && let Some(location) = connection.split('/').nth(3)
         && location != settings.cb_trigger_location
@@ -602,6 +603,66 @@ fn check_resource_names(
                 .with_hint("set `gs_bucket_name` to at most 58 characters"),
         );
     }
+}
+
+/// Vertex AI, Cloud Run and Cloud Scheduler run in one region: a multi-region (`us`) or a
+/// dual-region (`eur4`), valid for buckets and registries, is refused there at apply time.
+fn check_regions(
+    settings: &Settings,
+    at: &dyn Fn(&str) -> Option<Span>,
+    diagnostics: &mut Diagnostics,
+) {
+    for (option, value, what) in [
+        (
+            "pipeline_job_location",
+            &settings.pipeline_job_location,
+            "Vertex AI runs pipelines",
+        ),
+        (
+            "cloud_run_location",
+            &settings.cloud_run_location,
+            "Cloud Run runs the runner service",
+        ),
+        (
+            "schedule_location",
+            &settings.schedule_location,
+            "Cloud Scheduler runs the schedule",
+        ),
+    ] {
+        if NameRule::Location.check(value).is_ok() && !is_region(value) {
+            let defaulted = if option == "pipeline_job_location" {
+                " (`pipeline_job_location` defaults to `gs_bucket_location`)"
+            } else {
+                ""
+            };
+            diagnostics.push(
+                Diagnostic::error(
+                    at(option)
+                        .or_else(|| at("gs_bucket_location").filter(|_| !defaulted.is_empty())),
+                    format!("`{value}` is not a region, and {what} in a region{defaulted}"),
+                )
+                .with_hint(format!(
+                    "set `{option}` to a region such as `us-central1` or `europe-west4`"
+                )),
+            );
+        }
+    }
+}
+
+/// A Google Cloud region: `us-central1`, `europe-west4`, `northamerica-northeast1`; not a
+/// multi-region (`us`) nor a dual-region (`nam4`).
+fn is_region(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    let Some((last, first)) = parts.split_last() else {
+        return false;
+    };
+    let letters = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase());
+    let digits_at = last.find(|c: char| c.is_ascii_digit());
+    !first.is_empty()
+        && first.iter().all(|part| letters(part))
+        && digits_at.is_some_and(|at| {
+            letters(&last[..at]) && last[at..].chars().all(|c| c.is_ascii_digit())
+        })
 }
 
 #[derive(Clone, Copy)]
