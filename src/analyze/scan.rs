@@ -430,10 +430,24 @@ fn scan_call(
         return;
     };
     match name.as_str() {
-        "AutoMLOps.go" | "AutoMLOps.generate" => scan.options_calls.push(OptionsCall {
+        "AutoMLOps.go" => scan.options_calls.push(OptionsCall {
             args: eval_args(args, GO, keywords, &scan.env, source),
             span: *span,
         }),
+        "AutoMLOps.generate" => {
+            // AutoMLOps 1.2 reordered `generate`'s parameters after the first two; which order
+            // a notebook means cannot be told, so only those two are read by position.
+            if let Some(extra) = args.get(2) {
+                diagnostics.push(
+                    Diagnostic::error(extra.span(), "`AutoMLOps.generate(...)` takes only `project_id` and `pipeline_params` by position")
+                        .with_hint("pass the other options by keyword, e.g. `af_registry_location=\"us-central1\"`: AutoMLOps 1.2 changed the order of the rest"),
+                );
+            }
+            scan.options_calls.push(OptionsCall {
+                args: eval_args(&args[..args.len().min(2)], GO, keywords, &scan.env, source),
+                span: *span,
+            });
+        }
         "AutoMLOps.makePipeline" => scan.make_pipelines.push(MakePipelineSite {
             args: eval_args(args, MAKE_PIPELINE, keywords, &scan.env, source),
             span: *span,
