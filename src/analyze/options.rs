@@ -250,13 +250,17 @@ fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> S
                     connection: String::new(),
                 };
             };
+            // GitHub owners are letters, digits and hyphens; repository names add `_` and `.`
+            // but are never `.` or `..`, and the remote URL adds `.git` itself.
             let owner_name = repo.split_once('/').filter(|(o, n)| {
-                let part = |s: &str| {
-                    !s.is_empty()
-                        && s.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                };
-                part(o) && part(n)
+                !o.is_empty()
+                    && o.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !n.is_empty()
+                    && *n != "."
+                    && *n != ".."
+                    && !n.ends_with(".git")
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             });
             if owner_name.is_none() {
                 read.diagnostics.push(
@@ -270,7 +274,7 @@ fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> S
                         ),
                     )
                     .with_hint(
-                        "pass `github_repo=\"my-org/my-repo\"` (or `--github-repo my-org/my-repo`)",
+                        "pass `github_repo=\"my-org/my-repo\"` (or `--github-repo my-org/my-repo`), without `.git`",
                     ),
                 );
             }
@@ -279,7 +283,11 @@ fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> S
                 && parts[0] == "projects"
                 && parts[2] == "locations"
                 && parts[4] == "connections"
-                && parts.iter().all(|p| !p.is_empty());
+                && parts.iter().all(|p| {
+                    !p.is_empty()
+                        && p.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                });
             if !well_formed {
                 read.diagnostics.push(
                     Diagnostic::error(spans.get("github_connection").or(spans.get("source_repo_type")).copied(), format!("`github_connection` must be a Cloud Build connection name, not `{connection}`"))
@@ -479,6 +487,19 @@ fn check(
         diagnostics.push(
             Diagnostic::error(at("github_connection").or(at("cb_trigger_location")), format!("the GitHub connection is in `{location}`, but the trigger is in `{}`; Cloud Build needs them in the same location", settings.cb_trigger_location))
                 .with_hint(format!("pass `cb_trigger_location=\"{location}\"`")),
+        );
+    }
+    // The repository is created beside its connection, in this project: a connection of
+    // another project (by ID; a project number cannot be told apart) cannot hold it.
+    if let SourceRepo::GitHub { connection, .. } = &settings.source_repo
+        && let Some(project) = connection.split('/').nth(1)
+        && project != settings.project_id
+        && !project.chars().all(|c| c.is_ascii_digit())
+        && !settings.run_local
+    {
+        diagnostics.push(
+            Diagnostic::error(at("github_connection").or(at("project_id")), format!("the GitHub connection belongs to project `{project}`, but the pipeline's resources are created in `{}`", settings.project_id))
+                .with_hint(format!("connect GitHub in project `{}` (Cloud Build console, Repositories) and pass that connection", settings.project_id)),
         );
     }
     if !settings.run_local && settings.source_repo == SourceRepo::CloudSourceRepositories {
