@@ -258,7 +258,7 @@ fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> S
                     && !n.is_empty()
                     && *n != "."
                     && *n != ".."
-                    && !n.ends_with(".git")
+                    && !n.to_ascii_lowercase().ends_with(".git")
                     && n.chars()
                         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             });
