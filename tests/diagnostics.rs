@@ -141,3 +141,45 @@ fn retry_settings_are_written_as_kfp_writes_them() {
         serde_json::json!({"backoffDuration": "7200s", "backoffFactor": 2.0, "backoffMaxDuration": "86400s"})
     );
 }
+
+/// Task settings as kfp 2.17.3 writes them: a variable set again keeps its place, an empty
+/// display name falls back to the task's name, an accelerator count without a type is
+/// written without one, and a cache key reaches the caching options.
+#[test]
+fn task_settings_follow_kfp_in_corner_cases() {
+    let notebook = automlops::notebook::Notebook::from_code_cells(
+        "settings.ipynb",
+        &[
+            "from kfp import dsl",
+            "@dsl.component\ndef train(data: str):\n    print(data)",
+            "@dsl.pipeline(name=\"settings-pipeline\")\ndef pipeline(data: str):\n    t = train(data=data)\n    t.set_env_variable(\"A\", \"1\").set_env_variable(\"B\", \"2\").set_env_variable(\"A\", \"3\")\n    t.set_display_name(\"\").set_accelerator_limit(2).set_caching_options(True, cache_key='v2')",
+            "AutoMLOps.go(project_id=\"my-project\", pipeline_params={\"data\": \"gs://b/d\"}, use_kfp_spec=True)",
+        ],
+    );
+    let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
+    let job: serde_json::Value =
+        serde_json::from_str(&compiled.artifacts.files["scripts/pipeline_spec/pipeline_job.json"])
+            .unwrap();
+    let spec = &job["pipelineSpec"];
+    let task = &spec["root"]["dag"]["tasks"]["train"];
+    assert_eq!(task["taskInfo"]["name"], "train");
+    assert_eq!(
+        task["cachingOptions"],
+        serde_json::json!({"cacheKey": "v2", "enableCache": true})
+    );
+    let container = &spec["deploymentSpec"]["executors"]["exec-train"]["container"];
+    assert_eq!(
+        container["env"],
+        serde_json::json!([{"name": "A", "value": "3"}, {"name": "B", "value": "2"}])
+    );
+    assert_eq!(
+        container["resources"]["accelerator"],
+        serde_json::json!({"count": "2", "resourceCount": "2"})
+    );
+    let pipeline_py = &compiled.artifacts.files["pipelines/pipeline.py"];
+    assert!(
+        pipeline_py.contains(".set_caching_options(True, cache_key='v2')"),
+        "{pipeline_py}"
+    );
+    assert!(pipeline_py.contains(".set_accelerator_limit(2)"));
+}

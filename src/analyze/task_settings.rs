@@ -37,7 +37,7 @@ pub(crate) fn apply(
 ) {
     let parameters: &[&str] = match call.method {
         "set_display_name" => &["name"],
-        "set_caching_options" => &["enable_caching"],
+        "set_caching_options" => &["enable_caching", "cache_key"],
         "set_cpu_limit" => &["cpu"],
         "set_memory_limit" => &["memory"],
         "set_accelerator_type" => &["accelerator"],
@@ -70,10 +70,10 @@ pub(crate) fn apply(
         };
         values[index] = Some(env.eval(&keyword.value, source));
     }
-    let required = if call.method == "set_retry" {
-        1
-    } else {
-        parameters.len()
+    // Parameters after these have defaults.
+    let required = match call.method {
+        "set_retry" | "set_caching_options" => 1,
+        _ => parameters.len(),
     };
     if values.iter().take(required).any(Option::is_none) || call.args.len() > parameters.len() {
         diagnostics.push(Diagnostic::error(
@@ -92,13 +92,18 @@ pub(crate) fn apply(
     let mut error = |message: String| diagnostics.push(Diagnostic::error(value_span, message));
     let string = |value: &Option<Value>| value.as_ref().and_then(|v| v.as_str().map(str::to_owned));
     match call.method {
+        // kfp falls back to the task's name for an empty display name.
         "set_display_name" => match string(&values[0]) {
-            Some(name) => settings.display_name = Some(name),
+            Some(name) => settings.display_name = Some(name).filter(|n| !n.is_empty()),
             None => error("`.set_display_name(...)` takes a string".to_owned()),
         },
-        "set_caching_options" => match values[0].as_ref().map(|v| &v.kind) {
-            Some(Kind::Bool(enabled)) => settings.caching = *enabled,
-            _ => error("`.set_caching_options(...)` takes `True` or `False`".to_owned()),
+        "set_caching_options" => match (values[0].as_ref().map(|v| &v.kind), &values[1]) {
+            (Some(Kind::Bool(enabled)), key) if key.is_none() || string(key).is_some() => {
+                settings.caching = *enabled;
+                // As kfp: an empty key is no key.
+                settings.cache_key = string(key).filter(|k| !k.is_empty());
+            }
+            _ => error("`.set_caching_options(...)` takes `True` or `False`, and optionally `cache_key` (a string)".to_owned()),
         },
         "set_cpu_limit" => match string(&values[0]) {
             Some(cpu) if is_cpu(&cpu) => settings.cpu_limit = Some(cpu),
@@ -127,10 +132,11 @@ pub(crate) fn apply(
             }
         }
         "set_env_variable" => match (string(&values[0]), string(&values[1])) {
-            (Some(name), Some(value)) => {
-                settings.env.retain(|(n, _)| *n != name);
-                settings.env.push((name, value));
-            }
+            // As kfp's dict: setting a variable again changes its value where it stands.
+            (Some(name), Some(value)) => match settings.env.iter_mut().find(|(n, _)| *n == name) {
+                Some(entry) => entry.1 = value,
+                None => settings.env.push((name, value)),
+            },
             _ => error("`.set_env_variable(...)` takes a name and a value, both strings".to_owned()),
         },
         _ => {

@@ -423,8 +423,17 @@ fn settings_chain(settings: &crate::model::TaskSettings) -> String {
     if let Some(name) = &settings.display_name {
         let _ = write!(chain, ".set_display_name({})", python::string(name));
     }
-    if !settings.caching {
-        chain.push_str(".set_caching_options(False)");
+    match (&settings.cache_key, settings.caching) {
+        (Some(key), caching) => {
+            let caching = if caching { "True" } else { "False" };
+            let _ = write!(
+                chain,
+                ".set_caching_options({caching}, cache_key={})",
+                python::string(key)
+            );
+        }
+        (None, false) => chain.push_str(".set_caching_options(False)"),
+        (None, true) => {}
     }
     if let Some(cpu) = &settings.cpu_limit {
         let _ = write!(chain, ".set_cpu_limit({})", python::string(cpu));

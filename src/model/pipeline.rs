@@ -43,6 +43,9 @@ pub(crate) struct Task {
 pub(crate) struct TaskSettings {
     pub(crate) display_name: Option<String>,
     pub(crate) caching: bool,
+    /// `.set_caching_options(..., cache_key="v2")`: the task's cache key instead of one
+    /// derived from its inputs and image.
+    pub(crate) cache_key: Option<String>,
     /// As written: `"4"`, `"500m"`.
     pub(crate) cpu_limit: Option<String>,
     /// As written: `"16G"`, `"512Mi"`.
@@ -58,6 +61,7 @@ impl Default for TaskSettings {
         Self {
             display_name: None,
             caching: true,
+            cache_key: None,
             cpu_limit: None,
             memory_limit: None,
             accelerator_type: None,

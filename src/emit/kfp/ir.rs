@@ -176,6 +176,8 @@ impl TaskInputs {
 pub(crate) struct CachingOptions {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) enable_cache: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) cache_key: Option<String>,
 }
 
 #[derive(Clone, Serialize)]
@@ -300,9 +302,10 @@ pub(crate) struct Resources {
 pub(crate) struct Accelerator {
     pub(crate) count: String,
     pub(crate) resource_count: String,
-    pub(crate) resource_type: String,
-    #[serde(rename = "type")]
-    pub(crate) kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) resource_type: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: Option<String>,
 }
 
 /// KFP writes every number inside the spec as a protobuf `Value`, a double (`100.0`).

@@ -48,18 +48,21 @@ fn task_container(component: &Component, image: &str, settings: &TaskSettings) -
             value: value.clone(),
         })
         .collect();
-    let accelerator = settings.accelerator_type.as_ref().map(|kind| {
-        let count = settings
-            .accelerator_count
-            .clone()
-            .unwrap_or_else(|| "1".to_owned());
-        Accelerator {
-            count: count.clone(),
-            resource_count: count,
-            resource_type: kind.clone(),
-            kind: kind.clone(),
-        }
-    });
+    // A type without a count is one accelerator; a count without a type is written as kfp
+    // writes it, without a type.
+    let accelerator = (settings.accelerator_type.is_some() || settings.accelerator_count.is_some())
+        .then(|| {
+            let count = settings
+                .accelerator_count
+                .clone()
+                .unwrap_or_else(|| "1".to_owned());
+            Accelerator {
+                count: count.clone(),
+                resource_count: count,
+                resource_type: settings.accelerator_type.clone(),
+                kind: settings.accelerator_type.clone(),
+            }
+        });
     let resources = Resources {
         accelerator,
         cpu_limit: settings.cpu_limit.as_deref().map(cpu_to_float),
@@ -192,7 +195,10 @@ fn task_spec(
     dependent_tasks: Vec<String>,
 ) -> TaskSpec {
     TaskSpec {
-        caching_options: CachingOptions { enable_cache: true },
+        caching_options: CachingOptions {
+            enable_cache: true,
+            cache_key: None,
+        },
         retry_policy: None,
         component_ref: NameRef {
             name: component_key.to_owned(),
@@ -235,6 +241,9 @@ pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Er
             dependent_tasks(task, &pipeline.tasks),
         );
         spec.caching_options.enable_cache = settings.caching;
+        spec.caching_options
+            .cache_key
+            .clone_from(&settings.cache_key);
         spec.retry_policy = settings.retry.as_ref().map(|retry| RetryPolicy {
             backoff_duration: retry.backoff_duration.clone(),
             backoff_factor: retry.backoff_factor,
