@@ -465,6 +465,17 @@ fn check(
             "`parameter_values_path` and `pipeline_job_spec_path` name the same file",
         ));
     }
+    // Compute Engine's default account holds Editor on its project; granting it the
+    // pipeline's roles too defeats least privilege (checkov CKV_GCP_41/46 refuse it).
+    if settings
+        .pipeline_runner_sa
+        .ends_with("-compute@developer.gserviceaccount.com")
+    {
+        diagnostics.push(
+            Diagnostic::error(at("pipeline_runner_sa"), format!("`{}` is Compute Engine's default service account, which has broad rights on its project; pipelines should run as an account of their own", settings.pipeline_runner_sa))
+                .with_hint("leave `pipeline_runner_sa` out to create `vertex-pipelines@PROJECT.iam.gserviceaccount.com` with only the roles the pipeline needs"),
+        );
+    }
     if !settings.pipeline_runner_sa.contains('@') {
         diagnostics.push(
             Diagnostic::error(
