@@ -183,3 +183,20 @@ fn task_settings_follow_kfp_in_corner_cases() {
     );
     assert!(pipeline_py.contains(".set_accelerator_limit(2)"));
 }
+
+/// The generated source of a Kubeflow component imports `typing`, so reading it is no
+/// `NameError`.
+#[test]
+fn typing_is_available_to_kubeflow_components() {
+    let notebook = automlops::notebook::Notebook::from_code_cells(
+        "typing.ipynb",
+        &[
+            "from kfp import dsl\nimport typing",
+            "@dsl.component\ndef split(data: str) -> typing.NamedTuple('Outputs', [('train', str), ('test', str)]):\n    outputs = typing.NamedTuple('Outputs', [('train', str), ('test', str)])\n    return outputs(data + '/train', data + '/test')",
+            "@dsl.pipeline(name=\"typing-pipeline\")\ndef pipeline(data: str):\n    split(data=data)",
+            "AutoMLOps.go(project_id=\"my-project\", pipeline_params={\"data\": \"gs://b/d\"}, use_kfp_spec=True)",
+        ],
+    );
+    let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
+    assert!(compiled.warnings.is_empty(), "{:?}", compiled.warnings);
+}
