@@ -319,6 +319,8 @@ struct Readme<'a> {
     job_path: &'a str,
     values_path: &'a str,
     ci: bool,
+    /// A Cloud Build trigger exists (not with GitHub but no connection).
+    trigger: bool,
     branch: &'a str,
     runner: &'a str,
     schedule: Option<&'a str>,
@@ -379,6 +381,8 @@ pub(super) fn readme(analysis: &Analysis, notebook: &str) -> Result<String, aska
             job_path: &settings.pipeline_job_spec_path,
             values_path: &settings.parameter_values_path,
             ci: !settings.run_local,
+            trigger: !settings.run_local
+                && !matches!(&settings.source_repo, crate::model::settings::SourceRepo::GitHub { connection, .. } if connection.is_empty()),
             branch: &settings.csr_branch_name,
             runner: &settings.cloud_run_name,
             schedule: settings.schedule.as_deref(),
