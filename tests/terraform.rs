@@ -230,3 +230,24 @@ fn run_local_has_no_plan_step_and_no_state_variable() {
     assert!(!out["terraform/variables.tf"].contains("tf_state_bucket"));
     assert!(out["scripts/create_resources.sh"].contains("terraform plan -input=false -out=tfplan"));
 }
+
+/// Two deployments of the same pipeline in one project, with their own buckets, keep their
+/// Terraform state apart: applying one never destroys the other's resources.
+#[test]
+fn deployments_with_their_own_bucket_have_their_own_state() {
+    let state = |flags: &[(&str, &str)]| {
+        let versions = files("training_custom", flags)["terraform/versions.tf"].clone();
+        versions
+            .lines()
+            .find(|line| line.trim_start().starts_with("prefix"))
+            .unwrap()
+            .to_owned()
+    };
+    let default = state(&[]);
+    assert!(
+        default.contains("automlops/my-project-bucket/training-pipeline"),
+        "{default}"
+    );
+    assert_ne!(default, state(&[("gs_bucket_name", "beans-pipelines")]));
+    assert_ne!(default, state(&[("naming_prefix", "team-a")]));
+}

@@ -202,13 +202,15 @@ fn versions(plan: &Plan<'_>) -> Vec<Item> {
     ])
 }
 
-/// Where the state lives in the state bucket: one place per pipeline (and naming prefix), so
-/// pipelines that share a project do not share state.
+/// Where the state lives in the state bucket: one place per deployment, named by its pipeline
+/// bucket (globally unique, and derived from `naming_prefix` when there is one) and its
+/// pipeline. Two configurations with different resources never share state, even with the
+/// same pipeline name; two with the same bucket would manage the same resources anyway.
 fn state_prefix(plan: &Plan<'_>) -> String {
-    match &plan.settings.naming_prefix {
-        Some(prefix) => format!("automlops/{prefix}/{}", plan.pipeline),
-        None => format!("automlops/{}", plan.pipeline),
-    }
+    format!(
+        "automlops/{}/{}",
+        plan.settings.gs_bucket_name, plan.pipeline
+    )
 }
 
 /// A variable: name, type, description and an optional default.

@@ -18,7 +18,7 @@ terraform {
   # (scripts/create_resources.sh creates it and passes it).
 
   backend "gcs" {
-    prefix = "automlops/types-pipeline"
+    prefix = "automlops/types-demo-project-bucket/types-pipeline"
   }
 }
 

@@ -18,7 +18,7 @@ terraform {
   # (scripts/create_resources.sh creates it and passes it).
 
   backend "gcs" {
-    prefix = "automlops/dry-beans-dt/automlops-pipeline"
+    prefix = "automlops/decorators-demo-dry-beans-dt-bucket/automlops-pipeline"
   }
 }
 

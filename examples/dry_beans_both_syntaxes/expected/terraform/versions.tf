@@ -18,7 +18,7 @@ terraform {
   # (scripts/create_resources.sh creates it and passes it).
 
   backend "gcs" {
-    prefix = "automlops/training-pipeline"
+    prefix = "automlops/dry-beans-demo-bucket/training-pipeline"
   }
 }
 

@@ -18,7 +18,7 @@ terraform {
   # (scripts/create_resources.sh creates it and passes it).
 
   backend "gcs" {
-    prefix = "automlops/features-pipeline"
+    prefix = "automlops/features-demo-pipelines/features-pipeline"
   }
 }
 

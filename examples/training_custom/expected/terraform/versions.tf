@@ -18,7 +18,7 @@ terraform {
   # (scripts/create_resources.sh creates it and passes it).
 
   backend "gcs" {
-    prefix = "automlops/training-pipeline"
+    prefix = "automlops/my-project-bucket/training-pipeline"
   }
 }
 
