@@ -149,6 +149,14 @@ pub(crate) fn analyze(
     mutation::report(&scan.env, &mut scan.reported, diagnostics);
     let parameter_values =
         params::parameter_values(&pipeline, resolved.pipeline_params.as_ref(), diagnostics);
+    if settings.schedule.is_some() && !settings.run_local {
+        params::check_scheduled_values(
+            &pipeline,
+            &parameter_values,
+            resolved.pipeline_params.as_ref().and_then(|p| p.span),
+            diagnostics,
+        );
+    }
     let components = keep_used(components, &mut pipeline, diagnostics);
     let requirements = requirements::requirements(&components, diagnostics);
     let base_image = match &settings.base_image {

@@ -76,3 +76,25 @@ pub(crate) fn parameter_values(
     }
     values
 }
+
+/// Cloud Scheduler posts the compiled values: a parameter with neither a compiled value nor a
+/// default makes every scheduled run fail (the runner refuses it with a 400).
+pub(crate) fn check_scheduled_values(
+    pipeline: &Pipeline,
+    values: &BTreeMap<String, serde_json::Value>,
+    span: Option<crate::diagnostic::Span>,
+    diagnostics: &mut Diagnostics,
+) {
+    let missing: Vec<String> = pipeline
+        .params
+        .iter()
+        .filter(|p| p.default.is_none() && !values.contains_key(&p.name))
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    if !missing.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(span, format!("every scheduled run will be refused: the schedule sends the compiled parameter values, which lack {}", missing.join(", ")))
+                .with_hint("give them values known when compiling (a literal, `-p NAME=VALUE` or `--pipeline-params`), or defaults in the pipeline"),
+        );
+    }
+}
