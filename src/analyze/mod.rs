@@ -323,5 +323,13 @@ fn base_image(scan: &scan::Scan, kfp: bool, diagnostics: &mut Diagnostics) -> St
             Some(_) => {}
         }
     }
-    chosen.map_or_else(|| DEFAULT_BASE_IMAGE.to_owned(), |(image, _)| image)
+    match chosen {
+        Some((image, span)) => {
+            if let Some(warning) = options::unpinned_image(&image, Some(span)) {
+                diagnostics.push(warning);
+            }
+            image
+        }
+        None => DEFAULT_BASE_IMAGE.to_owned(),
+    }
 }

@@ -490,6 +490,11 @@ fn check(
     }
     check_resource_names(settings, &at, diagnostics);
     check_regions(settings, &at, diagnostics);
+    if let Some(image) = &settings.base_image
+        && let Some(warning) = unpinned_image(image, at("base_image"))
+    {
+        diagnostics.push(warning);
+    }
     if let SourceRepo::GitHub { connection, .. } = &settings.source_repo
         && let Some(location) = connection.split('/').nth(3)
         && location != settings.cb_trigger_location
@@ -635,6 +640,18 @@ fn check_resource_names(
                 .with_hint("set `gs_bucket_name` to at most 58 characters"),
         );
     }
+}
+
+/// A base image without a version tag or digest, or tagged `latest`, changes under the
+/// pipeline between builds (and the generated Dockerfile fails hadolint's DL3006/DL3007).
+pub(crate) fn unpinned_image(image: &str, span: Option<Span>) -> Option<Diagnostic> {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let tag = last.split_once(':').map(|(_, tag)| tag);
+    let pinned = last.contains('@') || tag.is_some_and(|tag| tag != "latest");
+    (!pinned).then(|| {
+        Diagnostic::warning(span, format!("base image `{image}` is not pinned to a version, so component builds change under the pipeline"))
+            .with_hint("pin a tag or a digest, e.g. `python:3.12-slim`")
+    })
 }
 
 /// Vertex AI, Cloud Run and Cloud Scheduler run in one region: a multi-region (`us`) or a
