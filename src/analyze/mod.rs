@@ -324,8 +324,8 @@ fn base_image(scan: &scan::Scan, kfp: bool, diagnostics: &mut Diagnostics) -> St
         }
     }
     match chosen {
-        Some((image, span)) => {
-            if let Some(warning) = options::unpinned_image(&image, Some(span)) {
+        Some((image, chosen_at)) => {
+            if let Some(warning) = options::unpinned_image(&image, Some(chosen_at)) {
                 diagnostics.push(warning);
             }
             image
