@@ -12,6 +12,7 @@ mod docstring;
 mod free_names;
 mod kfp;
 mod mutation;
+mod naming;
 mod options;
 mod params;
 mod read;
@@ -325,7 +326,7 @@ fn base_image(scan: &scan::Scan, kfp: bool, diagnostics: &mut Diagnostics) -> St
     }
     match chosen {
         Some((image, chosen_at)) => {
-            if let Some(warning) = options::unpinned_image(&image, Some(chosen_at)) {
+            if let Some(warning) = naming::unpinned_image(&image, Some(chosen_at)) {
                 diagnostics.push(warning);
             }
             image
