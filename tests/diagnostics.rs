@@ -200,3 +200,24 @@ fn typing_is_available_to_kubeflow_components() {
     let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
     assert!(compiled.warnings.is_empty(), "{:?}", compiled.warnings);
 }
+
+/// A bucket name given by flag is wrong on the command line, not at the notebook's
+/// `project_id`: its error has no place in the notebook.
+#[test]
+fn a_bad_bucket_name_from_a_flag_is_not_located_in_the_notebook() {
+    let notebook = automlops::notebook::Notebook::read(
+        &repo().join("examples/training_custom/training.ipynb"),
+    )
+    .unwrap();
+    let mut options = Options::default();
+    options
+        .flags
+        .insert("gs_bucket_name".to_owned(), "Bad_Bucket".to_owned());
+    let rendered = rendered_errors(&notebook, &options);
+    let error = rendered
+        .split("error: ")
+        .find(|e| e.starts_with("`Bad_Bucket`"))
+        .and_then(|e| e.split("\nwarning: ").next())
+        .unwrap();
+    assert!(!error.contains("-->"), "{error}");
+}

@@ -66,9 +66,11 @@ pub(crate) fn resolve(
                             *span,
                             format!("option `{name}` of AutoMLOps is not supported and is ignored"),
                         )
-                        .with_hint(
-                            "the pipeline compiles without it; the README lists what is supported",
-                        ),
+                        .with_hint(if name == "custom_training_job_specs" {
+                            "for GPUs or a bigger machine, set them on the task in the Kubeflow syntax: `.set_accelerator_type(...)`, `.set_accelerator_limit(...)`, `.set_cpu_limit(...)`, `.set_memory_limit(...)`"
+                        } else {
+                            "the pipeline compiles without it; the README lists what is supported"
+                        }),
                     );
                 }
                 continue;
@@ -406,7 +408,9 @@ fn check(
     {
         diagnostics.push(
             Diagnostic::error(
-                at("gs_bucket_name").or(at("project_id")),
+                // A name given by flag has no place in the notebook; only a derived one points
+                // at the project ID it comes from.
+                if derived_bucket { at("project_id") } else { at("gs_bucket_name") },
                 format!("`{}` is not a valid Cloud Storage bucket name: {problem}", settings.gs_bucket_name),
             )
             .with_hint("set `gs_bucket_name` to 3 to 63 lowercase letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"),
