@@ -48,6 +48,7 @@ pub(crate) fn resolve(
                     Kind::Bool(use_ci) => Value::new(Kind::Bool(!use_ci), value.span),
                     _ => value.clone(),
                 };
+                use_ci_disagrees(&values, "run_local", &value, *span, diagnostics);
                 spans.insert("run_local", *span);
                 values.insert("run_local", value);
                 continue;
@@ -88,6 +89,9 @@ pub(crate) fn resolve(
                 );
                 continue;
             };
+            if spec.name == "run_local" {
+                use_ci_disagrees(&values, "run_local", value, *span, diagnostics);
+            }
             spans.insert(spec.name, *span);
             values.insert(spec.name, value.clone());
         }
@@ -230,6 +234,28 @@ pub(crate) fn resolve(
         use_kfp_spec_given,
         pipeline_params,
     })
+}
+
+/// `use_ci` (AutoMLOps 1.2+) is `run_local` inverted: given both, they must agree.
+fn use_ci_disagrees(
+    values: &BTreeMap<&'static str, Value>,
+    name: &str,
+    value: &Value,
+    span: Span,
+    diagnostics: &mut Diagnostics,
+) {
+    if let (Some(Kind::Bool(before)), Kind::Bool(now)) =
+        (values.get(name).map(|v| &v.kind), &value.kind)
+        && before != now
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                span,
+                "`use_ci` and `run_local` disagree: `use_ci=True` means `run_local=False`",
+            )
+            .with_hint("keep one of them"),
+        );
+    }
 }
 
 /// `source_repo_type` and, for GitHub, the repository and the connection.
