@@ -101,6 +101,11 @@ fn quote_yaml11(text: &str) -> String {
                     }
                 }
             }
+            // `- |`: a block scalar as a sequence item; its lines are deeper than the dash.
+            None if rest.starts_with('|') || rest.starts_with('>') => {
+                block_key_indent = Some(indent);
+                out.push_str(rest);
+            }
             None => out.push_str(&quote_plain(rest)),
         }
         if line.ends_with('\n') {
@@ -201,7 +206,7 @@ mod tests {
             numeric_text: &'static str,
         }
         let doc = Doc {
-            list: vec!["no", "keep"],
+            list: vec!["no", "keep", "no\non: 12:30\n"],
             nested: vec![BTreeMap::from([("yes", "off"), ("z", "ok")])],
             script: "no\non: 12:30\n",
             after: "y",
@@ -213,7 +218,7 @@ mod tests {
         };
         assert_eq!(
             to_yaml(&doc).unwrap(),
-            "list:\n- 'no'\n- keep\nnested:\n- 'yes': 'off'\n  z: ok\nscript: |\n  no\n  on: 12:30\nafter: 'y'\ncount: 3\nratio: 0.5\nflag: false\nnone: null\nnumeric_text: '3'\n"
+            "list:\n- 'no'\n- keep\n- |\n  no\n  on: 12:30\nnested:\n- 'yes': 'off'\n  z: ok\nscript: |\n  no\n  on: 12:30\nafter: 'y'\ncount: 3\nratio: 0.5\nflag: false\nnone: null\nnumeric_text: '3'\n"
         );
     }
 }
