@@ -1,7 +1,7 @@
 //! `cloudbuild.yaml`: builds and pushes the component image and the runner image, tagged with
 //! the commit, pins the compiled pipeline to the component image of that commit, and (with
-//! `run_local` false) runs `terraform plan` for review and deploys the runner. Written through serde, so every value is quoted by
-//! a YAML serializer.
+//! `run_local` false) runs `terraform plan` for review and deploys the runner. Written through
+//! serde, so every value is quoted by a YAML serializer.
 
 use std::collections::BTreeMap;
 
