@@ -381,8 +381,7 @@ pub(super) fn readme(analysis: &Analysis, notebook: &str) -> Result<String, aska
             job_path: &settings.pipeline_job_spec_path,
             values_path: &settings.parameter_values_path,
             ci: !settings.run_local,
-            trigger: !settings.run_local
-                && !matches!(&settings.source_repo, crate::model::settings::SourceRepo::GitHub { connection, .. } if connection.is_empty()),
+            trigger: settings.has_ci_trigger(),
             branch: &settings.csr_branch_name,
             runner: &settings.cloud_run_name,
             schedule: settings.schedule.as_deref(),

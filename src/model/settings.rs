@@ -311,6 +311,13 @@ impl Settings {
         (domain == format!("{}.iam.gserviceaccount.com", self.project_id)).then_some(id)
     }
 
+    /// Whether the CI workflow has a Cloud Build trigger: with `run_local` false, unless GitHub
+    /// is chosen without a Cloud Build connection to it.
+    pub(crate) fn has_ci_trigger(&self) -> bool {
+        !self.run_local
+            && !matches!(&self.source_repo, SourceRepo::GitHub { connection, .. } if connection.is_empty())
+    }
+
     /// The bucket of the Terraform state: `scripts/create_resources.sh` creates it, and Cloud
     /// Build reads it to run `terraform plan`.
     pub(crate) fn tf_state_bucket(&self) -> String {

@@ -74,8 +74,7 @@ pub(crate) fn files(analysis: &Analysis, notebook: &str) -> Vec<(String, String)
     let settings = &analysis.settings;
     let runner = !settings.run_local;
     let github = runner && matches!(settings.source_repo, SourceRepo::GitHub { .. });
-    let trigger = runner
-        && !matches!(&settings.source_repo, SourceRepo::GitHub { connection, .. } if connection.is_empty());
+    let trigger = settings.has_ci_trigger();
     let derived = roles::for_imports(&analysis.components);
     let mut services: BTreeSet<&'static str> = [
         "aiplatform.googleapis.com",
