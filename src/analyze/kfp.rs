@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::model::{
     Argument, Component, ComponentName, ComponentSource, Input, IoType, Output, Pipeline,
-    PipelineParam, kfp_name,
+    PipelineParam, holds_none, kfp_name,
 };
 use crate::python::ast::{Expr, Stmt};
 
@@ -137,6 +137,11 @@ pub(crate) fn components(
                 Some(value) => {
                     let what = format!("the default of `{}`", param.name);
                     match (value.to_json(), ty) {
+                        (Some(json), IoType::Parameter(_)) if holds_none(&json) => {
+                            diagnostics.push(none_inside(value, &what));
+                            ok = false;
+                            (None, true)
+                        }
                         (Some(json), IoType::Parameter(t)) if t.accepts(&json) => {
                             (Some(json), true)
                         }
@@ -284,6 +289,13 @@ pub(crate) fn pipeline(
         let default = match default {
             None => None,
             Some(value) => match value.to_json() {
+                Some(json) if holds_none(&json) => {
+                    diagnostics.push(none_inside(
+                        &value,
+                        &format!("the default of `{}`", param.name),
+                    ));
+                    None
+                }
                 Some(json) if ty.accepts(&json) => Some(json),
                 Some(serde_json::Value::Null) => None,
                 Some(_) => {
@@ -744,6 +756,17 @@ impl Body<'_> {
         ));
         None
     }
+}
+
+/// kfp refuses `None` inside a list or dict default.
+fn none_inside(value: &super::value::Value, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        value.span,
+        format!("{what} holds `None` inside it, which kfp does not accept"),
+    )
+    .with_hint(
+        "use a value of type str, int, float, bool, list or dict there, or leave the entry out",
+    )
 }
 
 /// How to annotate a parameter, guessed from its default when it has one.

@@ -182,6 +182,12 @@ impl<'a> Wiring<'a> {
                     diagnostic = diagnostic
                         .with_hint("artifacts come from other tasks: pass `task.outputs[\"name\"]` of a task that outputs one");
                 }
+                if let Argument::Constant(value) = &arg.value
+                    && crate::model::holds_none(value)
+                {
+                    diagnostic = diagnostic
+                        .with_hint("kfp refuses `None` inside a constant list or dict: use a value, or leave the entry out");
+                }
                 if let (
                     IoType::Parameter(crate::model::ParamType::Double),
                     Argument::Constant(serde_json::Value::Number(n)),

@@ -11,4 +11,4 @@ pub(crate) use component::{Component, ComponentSource, Input, Output};
 pub(crate) use names::{ComponentName, kfp_name};
 pub(crate) use pipeline::{Argument, Pipeline, PipelineParam, Retry, Task, TaskSettings};
 pub(crate) use settings::Settings;
-pub(crate) use types::{ArtifactType, IoType, ParamType};
+pub(crate) use types::{ArtifactType, IoType, ParamType, holds_none};

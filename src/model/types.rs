@@ -57,6 +57,9 @@ impl ParamType {
     /// [`Self::accepts`] as kfp is: an integer literal does not fit a `float` input (kfp raises
     /// `InconsistentTypeException`; `2.0` does).
     pub(crate) fn accepts_argument(self, value: &serde_json::Value) -> bool {
+        if holds_none(value) {
+            return false;
+        }
         match (self, value) {
             (ParamType::Double, serde_json::Value::Number(n)) => n.is_f64(),
             _ => self.accepts(value),
@@ -74,6 +77,18 @@ impl ParamType {
             (ParamType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
             _ => false,
         }
+    }
+}
+
+/// Whether a list or dict holds `None` somewhere. kfp refuses that in a default or a
+/// constant argument ("Value must be one of the following types: str, int, float, bool, dict,
+/// and list").
+pub(crate) fn holds_none(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => items.iter().any(|v| v.is_null() || holds_none(v)),
+        Value::Object(map) => map.values().any(|v| v.is_null() || holds_none(v)),
+        _ => false,
     }
 }
 
