@@ -291,7 +291,7 @@ pub(crate) fn pipeline(
             Some(value) => match value.to_json() {
                 Some(json) if holds_none(&json) => {
                     diagnostics.push(none_inside(
-                        &value,
+                        value,
                         &format!("the default of `{}`", param.name),
                     ));
                     None
