@@ -330,19 +330,10 @@ pub(crate) fn bucket_name_problem(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-pub(crate) fn is_relative_path(path: &str) -> bool {
-    !path.is_empty()
-        && !path.starts_with('/')
-        && !path.contains('\\')
-        && !path.contains(':')
-        && path
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != "..")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::is_relative_path;
 
     #[test]
     fn google_naming_rules() {

@@ -5,15 +5,14 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
-use crate::model::Settings;
 use crate::model::settings::SourceRepo;
 use crate::model::settings::{
     NO_SCHEDULE, OPTIONS, OptionKind, RENAMED, UNSUPPORTED_OPTIONS, option_spec,
 };
+use crate::model::{Settings, is_relative_path};
 
 use super::naming::{
-    bucket_name_problem, check_regions, check_resource_names, is_project_id, is_relative_path,
-    unpinned_image,
+    bucket_name_problem, check_regions, check_resource_names, is_project_id, unpinned_image,
 };
 use super::scan::{Arg, OptionsCall};
 use super::suggest::did_you_mean;

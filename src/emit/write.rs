@@ -8,6 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::Artifacts;
+use crate::model::is_relative_path;
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write `{path}`")]
@@ -25,7 +26,7 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
 
 /// Checks, before anything moves, that every file can land where it goes: no file stands where
 /// a directory must be, no directory where a file must be.
-fn preflight(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
+fn preflight(artifacts: &Artifacts, out_dir: &Path, old_manifest: &str) -> Result<(), WriteError> {
     let blocked = |path: &Path, what: &str| WriteError {
         path: path.display().to_string(),
         source: io::Error::new(io::ErrorKind::AlreadyExists, what.to_owned()),
@@ -58,14 +59,10 @@ fn preflight(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
     }
     // A file automlops would replace but did not write (not in the last compile's manifest),
     // such as the user's own README.md or .gitignore, is never overwritten.
-    let written: std::collections::HashSet<String> = fs::read_to_string(out_dir.join(MANIFEST))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let written: std::collections::HashSet<&str> = old_manifest.lines().collect();
     for (relative, contents) in &artifacts.files {
         let target = out_dir.join(relative);
-        if !written.contains(relative)
+        if !written.contains(relative.as_str())
             && target.is_file()
             && fs::read(&target).ok().as_deref() != Some(contents.as_bytes())
         {
@@ -83,15 +80,11 @@ fn preflight(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
 /// out of it), not inside `.git`, and a regular file. The manifest is a file in the user's
 /// directory, so nothing in it is trusted.
 fn removable(out_dir: &Path, stale: &str) -> Option<PathBuf> {
-    let parts: Vec<&str> = stale.split('/').collect();
-    let plain = parts.iter().all(|part| {
-        !part.is_empty() && *part != "." && *part != ".." && *part != ".git" && !part.contains('\\')
-    });
-    if !plain {
+    if !is_relative_path(stale) || stale.split('/').any(|part| part == ".git") {
         return None;
     }
     let mut path = out_dir.to_path_buf();
-    for part in parts {
+    for part in stale.split('/') {
         path.push(part);
         let metadata = fs::symlink_metadata(&path).ok()?;
         if metadata.file_type().is_symlink() {
@@ -118,7 +111,9 @@ impl Drop for Staging {
 }
 
 pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
-    preflight(artifacts, out_dir)?;
+    // The list of files the last compile wrote: what may be replaced, and what may be removed.
+    let old_manifest = fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
+    preflight(artifacts, out_dir, &old_manifest)?;
     let parent = match out_dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -157,7 +152,6 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
     }
     // Files an earlier compile wrote and this one does not (a renamed component) are removed;
     // nothing else is.
-    let old_manifest = fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
     // The directory exists (a previous compile, perhaps with the user's own files): move each
     // staged file over its old version. Renames within one file system are atomic per file.
     for relative in artifacts.files.keys() {

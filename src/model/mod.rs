@@ -8,7 +8,7 @@ pub(crate) mod settings;
 mod types;
 
 pub(crate) use component::{Component, ComponentSource, Input, Output};
-pub(crate) use names::{ComponentName, kfp_name};
+pub(crate) use names::{ComponentName, is_relative_path, kfp_name};
 pub(crate) use pipeline::{Argument, Pipeline, PipelineParam, Retry, Task, TaskSettings};
 pub(crate) use settings::Settings;
 pub(crate) use types::{ArtifactType, IoType, ParamType, holds_none};

@@ -46,6 +46,18 @@ pub(crate) fn kfp_name(name: &str) -> String {
     out.trim_matches('-').to_owned()
 }
 
+/// A plain relative path inside the output directory: no leading `/`, no `.` or `..` or empty
+/// part, no `\` or `:` (a Windows path or a drive).
+pub(crate) fn is_relative_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.contains('\\')
+        && !path.contains(':')
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
 #[cfg(test)]
 mod tests {
     use super::kfp_name;
