@@ -64,11 +64,24 @@ fn warnings_are_located_and_do_not_stop_the_compile() {
     }
 }
 
+/// Compiles a notebook of these code cells with the default options; it must compile.
+#[track_caller]
+fn compile_cells(name: &str, cells: &[&str]) -> automlops::compile::Compiled {
+    let notebook = automlops::notebook::Notebook::from_code_cells(name, cells);
+    automlops::compile::compile(&notebook, &Options::default()).unwrap()
+}
+
+/// The compiled `pipeline_job.json`, parsed.
+fn pipeline_job(compiled: &automlops::compile::Compiled) -> serde_json::Value {
+    serde_json::from_str(&compiled.artifacts.files["scripts/pipeline_spec/pipeline_job.json"])
+        .unwrap()
+}
+
 /// AutoMLOps 1.0 took its arguments positionally too: `go(project_id, pipeline_params)`,
 /// `makeComponent(name, description, params)`, `makePipeline(name, description, params, pipeline)`.
 #[test]
 fn positional_arguments_of_automlops_1_0_are_read() {
-    let notebook = automlops::notebook::Notebook::from_code_cells(
+    let compiled = compile_cells(
         "positional.ipynb",
         &[
             "%%define_component\nAutoMLOps.makeComponent(\"hello\", \"Says hello.\", [{\"name\": \"who\", \"type\": str}])\nprint(who)",
@@ -76,7 +89,6 @@ fn positional_arguments_of_automlops_1_0_are_read() {
             "AutoMLOps.go(\"positional-proj\", {\"who\": \"world\"})",
         ],
     );
-    let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
     let job = &compiled.artifacts.files["scripts/pipeline_spec/pipeline_job.json"];
     assert!(job.contains("positional-proj"));
     assert!(job.contains("\"who\": \"world\""));
@@ -123,7 +135,7 @@ fn define_imports_setup_code_reaches_the_components() {
 /// a retry count of 0; Vertex AI refuses a duration in other units.
 #[test]
 fn retry_settings_are_written_as_kfp_writes_them() {
-    let notebook = automlops::notebook::Notebook::from_code_cells(
+    let compiled = compile_cells(
         "retry.ipynb",
         &[
             "from kfp import dsl",
@@ -132,10 +144,7 @@ fn retry_settings_are_written_as_kfp_writes_them() {
             "AutoMLOps.go(project_id=\"my-project\", pipeline_params={\"data\": \"gs://b/d\"}, use_kfp_spec=True)",
         ],
     );
-    let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
-    let job: serde_json::Value =
-        serde_json::from_str(&compiled.artifacts.files["scripts/pipeline_spec/pipeline_job.json"])
-            .unwrap();
+    let job = pipeline_job(&compiled);
     assert_eq!(
         job["pipelineSpec"]["root"]["dag"]["tasks"]["train"]["retryPolicy"],
         serde_json::json!({"backoffDuration": "7200s", "backoffFactor": 2.0, "backoffMaxDuration": "86400s"})
@@ -147,7 +156,7 @@ fn retry_settings_are_written_as_kfp_writes_them() {
 /// written without one, and a cache key reaches the caching options.
 #[test]
 fn task_settings_follow_kfp_in_corner_cases() {
-    let notebook = automlops::notebook::Notebook::from_code_cells(
+    let compiled = compile_cells(
         "settings.ipynb",
         &[
             "from kfp import dsl",
@@ -156,10 +165,7 @@ fn task_settings_follow_kfp_in_corner_cases() {
             "AutoMLOps.go(project_id=\"my-project\", pipeline_params={\"data\": \"gs://b/d\"}, use_kfp_spec=True)",
         ],
     );
-    let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
-    let job: serde_json::Value =
-        serde_json::from_str(&compiled.artifacts.files["scripts/pipeline_spec/pipeline_job.json"])
-            .unwrap();
+    let job = pipeline_job(&compiled);
     let spec = &job["pipelineSpec"];
     let task = &spec["root"]["dag"]["tasks"]["train"];
     assert_eq!(task["taskInfo"]["name"], "train");
@@ -188,7 +194,7 @@ fn task_settings_follow_kfp_in_corner_cases() {
 /// `NameError`.
 #[test]
 fn typing_is_available_to_kubeflow_components() {
-    let notebook = automlops::notebook::Notebook::from_code_cells(
+    let compiled = compile_cells(
         "typing.ipynb",
         &[
             "from kfp import dsl\nimport typing",
@@ -197,7 +203,6 @@ fn typing_is_available_to_kubeflow_components() {
             "AutoMLOps.go(project_id=\"my-project\", pipeline_params={\"data\": \"gs://b/d\"}, use_kfp_spec=True)",
         ],
     );
-    let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
     assert!(compiled.warnings.is_empty(), "{:?}", compiled.warnings);
 }
 
