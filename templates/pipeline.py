@@ -31,8 +31,8 @@ def pipeline(
     {{ param }},
 {%- endfor %}
 ):
-{%- for task in tasks %}
-    {{ task }}
+{%- for line in body %}
+{{ line }}
 {%- endfor %}
 
 

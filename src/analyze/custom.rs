@@ -380,7 +380,7 @@ pub(crate) fn pipeline(
         );
         previous = Some(task);
     }
-    let tasks = wiring.tasks;
+    let (tasks, groups, body) = wiring.finish();
     if tasks.is_empty() && !diagnostics.has_errors() {
         diagnostics.push(Diagnostic::error(site.span, "the pipeline has no steps"));
     }
@@ -389,5 +389,7 @@ pub(crate) fn pipeline(
         description,
         params,
         tasks,
+        groups,
+        body,
     })
 }

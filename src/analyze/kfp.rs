@@ -11,6 +11,7 @@ use crate::model::{
 use crate::python::ast::{Expr, Stmt};
 
 use super::annotation::{self, Declared};
+use super::control::LoopRef;
 use super::custom::duplicate_component;
 use super::docstring;
 use super::read::{self, Args};
@@ -333,6 +334,8 @@ pub(crate) fn pipeline(
             .map(|(i, c)| (c.name.as_str(), i))
             .collect(),
         tasks: Tasks::new(),
+        loop_vars: HashMap::new(),
+        chain_spans: HashMap::new(),
         poisoned: std::collections::HashSet::new(),
         failed,
         env,
@@ -341,7 +344,7 @@ pub(crate) fn pipeline(
     for (position, stmt) in def.body.iter().enumerate() {
         body.stmt(stmt, position, diagnostics);
     }
-    let tasks = body.wiring.tasks;
+    let (tasks, groups, body) = body.wiring.finish();
     if tasks.is_empty() && !diagnostics.has_errors() {
         diagnostics.push(Diagnostic::error(
             def.name_span,
@@ -353,24 +356,30 @@ pub(crate) fn pipeline(
         description,
         params,
         tasks,
+        groups,
+        body,
     })
 }
 
-struct Body<'a> {
-    wiring: Wiring<'a>,
+pub(super) struct Body<'a> {
+    pub(super) wiring: Wiring<'a>,
     by_name: std::collections::HashMap<&'a str, usize>,
-    tasks: Tasks,
+    pub(super) tasks: Tasks,
+    /// `dsl.ParallelFor(...) as item` variables of the open loops, by name.
+    pub(super) loop_vars: HashMap<String, usize>,
+    /// Where each `condition-branches` group's chain continued (its first `Elif`/`Else`).
+    pub(super) chain_spans: HashMap<usize, Span>,
     /// Variables assigned a call that had errors: using them is not reported again.
-    poisoned: std::collections::HashSet<String>,
+    pub(super) poisoned: std::collections::HashSet<String>,
     failed: &'a Failed,
-    env: &'a Env,
-    source_of: &'a dyn Fn(Span) -> String,
+    pub(super) env: &'a Env,
+    pub(super) source_of: &'a dyn Fn(Span) -> String,
 }
 
 const SUPPORTED_BODY: &str = "a pipeline body may assign component calls to variables (`task = comp(x=...)`), chain `.after(other_task)`, and pass pipeline parameters, constants, `task.output` or `task.outputs[\"name\"]` as keyword arguments";
 
 impl Body<'_> {
-    fn stmt(&mut self, stmt: &Stmt, position: usize, diagnostics: &mut Diagnostics) {
+    pub(super) fn stmt(&mut self, stmt: &Stmt, position: usize, diagnostics: &mut Diagnostics) {
         match stmt {
             Stmt::Expr(Expr::Str(..)) if position == 0 => {}
             Stmt::Pass(_) => {}
@@ -400,9 +409,10 @@ impl Body<'_> {
                     && !methods.is_empty()
                 {
                     if let Some(&task) = self.tasks.get(name) {
+                        let here = self.wiring.task_chain(task);
                         for method in &methods {
                             if method.method == "after" {
-                                let after = self.after_args(method.args, diagnostics);
+                                let after = self.after_args(method.args, &here, diagnostics);
                                 self.wiring.tasks[task].after.extend(after);
                             }
                         }
@@ -415,9 +425,10 @@ impl Body<'_> {
                 }
                 self.task_expr(expr, None, diagnostics);
             }
-            Stmt::With { span, .. } | Stmt::For { span, .. } => diagnostics.push(
-                Diagnostic::error(*span, "control flow (`dsl.Condition`, `dsl.ParallelFor`, `dsl.ExitHandler`) is not supported yet")
-                    .with_hint(SUPPORTED_BODY),
+            Stmt::With { items, body, span } => self.with_block(items, body, *span, diagnostics),
+            Stmt::For { span, .. } => diagnostics.push(
+                Diagnostic::error(*span, "a Python `for` loop in a pipeline body is unrolled when the pipeline is defined, which automlops does not do")
+                    .with_hint("loop with `with dsl.ParallelFor(items) as item:`"),
             ),
             other => diagnostics.push(
                 Diagnostic::error(other.span(), "this statement is not supported in a pipeline body").with_hint(SUPPORTED_BODY),
@@ -463,11 +474,18 @@ impl Body<'_> {
         }
     }
 
-    fn after_args(&self, args: &[Expr], diagnostics: &mut Diagnostics) -> Vec<usize> {
+    fn after_args(
+        &self,
+        args: &[Expr],
+        here: &[usize],
+        diagnostics: &mut Diagnostics,
+    ) -> Vec<usize> {
         args.iter()
             .filter_map(|arg| match arg {
-                Expr::Name(name, _) if self.tasks.contains_key(name) => {
-                    self.tasks.get(name).copied()
+                Expr::Name(name, span) if self.tasks.contains_key(name) => {
+                    let task = self.tasks.get(name).copied()?;
+                    self.reachable(task, here, false, *span, diagnostics)
+                        .then_some(task)
                 }
                 Expr::Name(name, _) if self.poisoned.contains(name) => None,
                 other => {
@@ -498,9 +516,10 @@ impl Body<'_> {
     ) -> Option<usize> {
         let (call, methods) = peel_methods(expr);
         let mut after = Vec::new();
+        let here = self.wiring.current_chain();
         for method in &methods {
             if method.method == "after" {
-                after.extend(self.after_args(method.args, diagnostics));
+                after.extend(self.after_args(method.args, &here, diagnostics));
             }
         }
         let Expr::Call {
@@ -594,7 +613,28 @@ impl Body<'_> {
         Some(task)
     }
 
-    fn argument(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<Argument> {
+    pub(super) fn argument(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<Argument> {
+        match self.loop_item(expr, diagnostics) {
+            LoopRef::Item(item) => return Some(item),
+            LoopRef::Refused => return None,
+            LoopRef::NotOne => {}
+        }
+        let argument = self.value(expr, diagnostics)?;
+        if let Argument::TaskOutput { task, .. } = &argument
+            && !self.reachable(
+                *task,
+                &self.wiring.current_chain(),
+                true,
+                expr.span(),
+                diagnostics,
+            )
+        {
+            return None;
+        }
+        Some(argument)
+    }
+
+    fn value(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<Argument> {
         match expr {
             Expr::Name(name, _) if self.poisoned.contains(name) => None,
             Expr::Name(name, span) => {

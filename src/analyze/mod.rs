@@ -6,6 +6,7 @@
 //! lists every mistake of the notebook.
 
 mod annotation;
+mod control;
 mod cron;
 mod custom;
 mod docstring;

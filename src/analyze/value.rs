@@ -361,7 +361,12 @@ impl Env {
                     _ => return dynamic(),
                 }
             }
-            Expr::Attribute { .. } | Expr::Call { .. } | Expr::Other { .. } => return dynamic(),
+            Expr::Attribute { .. }
+            | Expr::Call { .. }
+            | Expr::Compare { .. }
+            | Expr::Other { .. } => {
+                return dynamic();
+            }
         };
         Value::new(kind, span)
     }
@@ -372,34 +377,12 @@ fn python_str(value: &Value) -> Option<String> {
     Some(match &value.kind {
         Kind::Str(s) => s.clone(),
         Kind::Int(i) => i.to_string(),
-        Kind::Float(f) => python_float_repr(*f),
+        Kind::Float(f) => crate::python::float_repr(*f),
         Kind::Bool(true) => "True".to_owned(),
         Kind::Bool(false) => "False".to_owned(),
         Kind::None => "None".to_owned(),
         _ => return None,
     })
-}
-
-/// `repr(float)` for the values notebooks use: `1.0`, `0.1`, `1e-05`.
-fn python_float_repr(f: f64) -> String {
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
-        format!("{f:.1}")
-    } else if f.is_finite() && f.abs() >= 1e-4 && f.abs() < 1e16 {
-        format!("{f}")
-    } else if f.is_nan() {
-        "nan".to_owned()
-    } else if f.is_infinite() {
-        if f > 0.0 { "inf" } else { "-inf" }.to_owned()
-    } else {
-        let s = format!("{f:e}");
-        match s.split_once('e') {
-            Some((mantissa, exp)) => {
-                let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
-                format!("{mantissa}e{sign}{digits:0>2}")
-            }
-            None => s,
-        }
-    }
 }
 
 /// Keeps messages readable when the offending expression is long.
@@ -470,9 +453,9 @@ mod tests {
 
     #[test]
     fn python_floats_print_like_python() {
-        assert_eq!(python_float_repr(1.0), "1.0");
-        assert_eq!(python_float_repr(0.25), "0.25");
-        assert_eq!(python_float_repr(1e-5), "1e-05");
+        assert_eq!(crate::python::float_repr(1.0), "1.0");
+        assert_eq!(crate::python::float_repr(0.25), "0.25");
+        assert_eq!(crate::python::float_repr(1e-5), "1e-05");
     }
 
     #[test]

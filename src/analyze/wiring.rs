@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
-use crate::model::{Argument, Component, IoType, PipelineParam, Task};
+use crate::model::{
+    Argument, Component, Group, GroupKind, IoType, LoopItems, Node, PipelineParam, Task,
+};
 
 use super::suggest::did_you_mean;
 
@@ -54,7 +56,14 @@ pub(crate) struct Wiring<'a> {
     pub(crate) components: &'a [Component],
     pub(crate) params: &'a [PipelineParam],
     pub(crate) tasks: Vec<Task>,
+    pub(crate) groups: Vec<Group>,
+    /// The root body: tasks and groups in notebook order.
+    pub(crate) body: Vec<Node>,
+    /// The group new tasks and groups go into; `None` is the root DAG.
+    pub(crate) current: Option<usize>,
     name_counts: HashMap<String, usize>,
+    /// kfp's pipeline-wide counter for group names and static loop items.
+    group_ids: usize,
 }
 
 impl<'a> Wiring<'a> {
@@ -63,12 +72,98 @@ impl<'a> Wiring<'a> {
             components,
             params,
             tasks: Vec::new(),
+            groups: Vec::new(),
+            body: Vec::new(),
+            current: None,
             name_counts: HashMap::new(),
+            group_ids: 0,
         }
     }
 
+    /// The pipeline's tasks, groups and root body.
+    pub(crate) fn finish(self) -> (Vec<Task>, Vec<Group>, Vec<Node>) {
+        (self.tasks, self.groups, self.body)
+    }
+
+    /// The next number of kfp's group counter.
+    pub(crate) fn next_group_id(&mut self) -> usize {
+        self.group_ids += 1;
+        self.group_ids
+    }
+
+    fn push_node(&mut self, node: Node) {
+        match self.current {
+            Some(group) => self.groups[group].body.push(node),
+            None => self.body.push(node),
+        }
+    }
+
+    /// Opens a group inside the current one and makes it current.
+    pub(crate) fn open_group(
+        &mut self,
+        name: String,
+        display_name: Option<String>,
+        kind: GroupKind,
+    ) -> usize {
+        self.groups.push(Group {
+            name,
+            display_name,
+            kind,
+            parent: self.current,
+            body: Vec::new(),
+        });
+        let group = self.groups.len() - 1;
+        self.push_node(Node::Group(group));
+        self.current = Some(group);
+        group
+    }
+
+    /// The body new nodes go into.
+    pub(crate) fn body_of_current(&self) -> &[Node] {
+        match self.current {
+            Some(group) => &self.groups[group].body,
+            None => &self.body,
+        }
+    }
+
+    /// Moves `last`, the last node of the current body, into a new `condition-branches`
+    /// group in its place, and makes that group current.
+    pub(crate) fn wrap_last(&mut self, last: usize, name: String) {
+        match self.current {
+            Some(group) => self.groups[group].body.pop(),
+            None => self.body.pop(),
+        };
+        let wrapper = self.open_group(name, None, GroupKind::Branches);
+        self.groups[wrapper].body.push(Node::Group(last));
+        self.groups[last].parent = Some(wrapper);
+    }
+
+    /// The exit handler group whose exit task `task` is.
+    pub(crate) fn exit_handler_of(&self, task: usize) -> Option<usize> {
+        self.groups.iter().position(
+            |g| matches!(g.kind, GroupKind::ExitHandler { exit_task } if exit_task == task),
+        )
+    }
+
+    /// Closes the current group: its parent becomes current.
+    pub(crate) fn close_group(&mut self) {
+        if let Some(group) = self.current {
+            self.current = self.groups[group].parent;
+        }
+    }
+
+    /// The groups around the current position, outermost first.
+    pub(crate) fn current_chain(&self) -> Vec<usize> {
+        crate::model::chain(&self.groups, self.current)
+    }
+
+    /// The groups around a task, outermost first.
+    pub(crate) fn task_chain(&self, task: usize) -> Vec<usize> {
+        crate::model::chain(&self.groups, self.tasks[task].group)
+    }
+
     /// The type an argument carries.
-    fn argument_type(&self, argument: &Argument) -> Option<IoType> {
+    pub(crate) fn argument_type(&self, argument: &Argument) -> Option<IoType> {
         match argument {
             Argument::PipelineParam(name) => self
                 .params
@@ -80,6 +175,20 @@ impl<'a> Wiring<'a> {
                 let component = &self.components[self.tasks[*task].component];
                 component.output(output).map(|o| o.ty)
             }
+            Argument::LoopItem { group, field } => self.loop_item_type(*group, field.is_some()),
+        }
+    }
+
+    /// The type kfp checks a loop item against: known for a literal list (from its first
+    /// element, as kfp takes it); an item of a list parameter or output is not checked.
+    pub(crate) fn loop_item_type(&self, group: usize, field: bool) -> Option<IoType> {
+        let GroupKind::Loop(lp) = &self.groups[group].kind else {
+            return None;
+        };
+        match lp.items {
+            LoopItems::Raw { .. } if field => Some(IoType::Parameter(lp.field_type)),
+            LoopItems::Raw { .. } => Some(IoType::Parameter(lp.item_type)),
+            LoopItems::Channel(_) => None,
         }
     }
 
@@ -92,6 +201,16 @@ impl<'a> Wiring<'a> {
             }
             Argument::TaskOutput { task, output } => {
                 format!("output `{output}` of task `{}`", self.tasks[*task].variable)
+            }
+            Argument::LoopItem { group, field } => {
+                let variable = match &self.groups[*group].kind {
+                    GroupKind::Loop(lp) => lp.variable.as_str(),
+                    _ => "item",
+                };
+                match field {
+                    Some(field) => format!("loop item field `{variable}.{field}`"),
+                    None => format!("loop item `{variable}`"),
+                }
             }
         }
     }
@@ -242,8 +361,11 @@ impl<'a> Wiring<'a> {
             after,
             span: call_span,
             settings: crate::model::TaskSettings::default(),
+            group: self.current,
         });
-        self.tasks.len() - 1
+        let task = self.tasks.len() - 1;
+        self.push_node(Node::Task(task));
+        task
     }
 }
 

@@ -4,6 +4,7 @@
 mod cloudbuild;
 mod config;
 mod kfp;
+mod pipeline_py;
 mod python;
 mod shell;
 mod sources;
@@ -80,7 +81,7 @@ pub(crate) fn emit(analysis: &Analysis, notebook: &str) -> Result<Artifacts, Emi
         "components/component_base/requirements.txt".to_owned(),
         requirements,
     );
-    let pipeline = sources::pipeline(analysis, &notebook)
+    let pipeline = pipeline_py::pipeline(analysis, &notebook)
         .map_err(|e| EmitError::new("pipelines/pipeline.py", e))?;
     files.insert("pipelines/pipeline.py".to_owned(), pipeline);
     let defaults = config::defaults(settings, &analysis.base_image, &notebook)

@@ -53,6 +53,61 @@ pub(crate) fn literal(value: &serde_json::Value) -> String {
     }
 }
 
+/// Python's `json.dumps(value, sort_keys=True)`: `, ` and `: ` separators, non-ASCII escaped,
+/// floats as Python prints them. kfp writes a literal loop list this way.
+pub(crate) fn json_dumps(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) if n.is_f64() => crate::python::float_repr(n.as_f64().unwrap_or_default()),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => json_string(s),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(json_dumps).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            format!(
+                "{{{}}}",
+                entries
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", json_string(k), json_dumps(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    }
+}
+
+/// A JSON string as Python's `json` module writes it (`ensure_ascii=True`).
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for ch in text.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            c => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// The inside of a `"""docstring"""`: backslashes and triple quotes escaped.
 pub(crate) fn docstring(text: &str) -> String {
     text.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"")
@@ -123,5 +178,14 @@ mod tests {
             r"{'a': [1, 2.5, True, None], 'b': '\'; import os'}"
         );
         assert_eq!(docstring(r#"say """hi""" \o"#), r#"say \"\"\"hi\"\"\" \\o"#);
+    }
+
+    #[test]
+    fn json_dumps_writes_what_python_writes() {
+        // json.dumps([{"n": 10, "b": [0.5, 1e-05, True, None]}, "é\n\"x\""], sort_keys=True)
+        assert_eq!(
+            json_dumps(&serde_json::json!([{"n": 10, "b": [0.5, 1e-5, true, null]}, "é\n\"x\""])),
+            r#"[{"b": [0.5, 1e-05, true, null], "n": 10}, "\u00e9\n\"x\""]"#
+        );
     }
 }

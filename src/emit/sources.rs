@@ -1,13 +1,12 @@
 //! Generated Python and the Dockerfile, rendered from `templates/` with view structs computed
 //! here (templates hold no logic).
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use askama::Template;
 
 use crate::analyze::Analysis;
-use crate::model::{Argument, Component, ComponentSource, IoType};
+use crate::model::{Component, ComponentSource, IoType};
 
 use super::python;
 
@@ -19,16 +18,6 @@ struct ComponentPy<'a> {
     /// The import block, one statement per line.
     imports: String,
     function: String,
-}
-
-#[derive(Template)]
-#[template(path = "pipeline.py", escape = "none")]
-struct PipelinePy<'a> {
-    notebook: &'a str,
-    loads: Vec<String>,
-    decorator_args: Vec<String>,
-    params: Vec<String>,
-    tasks: Vec<String>,
 }
 
 #[derive(Template)]
@@ -132,136 +121,6 @@ fn body_function(component: &Component, body: &str) -> String {
         "{signature}\n    \"\"\"{}\n    \"\"\"\n{}",
         python::indent(&python::docstring(&doc), "    ").trim_start(),
         python::indent(&body, "    ")
-    )
-}
-
-/// `pipelines/pipeline.py`: the same pipeline, written with kfp, for users who customise it.
-/// Names `pipelines/pipeline.py` defines or imports itself.
-const RESERVED: &[&str] = &[
-    "ROOT",
-    "argparse",
-    "compiler",
-    "dsl",
-    "load_component",
-    "load_component_from_file",
-    "main",
-    "pathlib",
-    "pipeline",
-];
-
-/// `base`, or `base_2`, `base_3`... if `taken` already has it.
-fn unique(base: &str, taken: &HashSet<String>) -> String {
-    let mut name = base.to_owned();
-    let mut n = 1;
-    while taken.contains(&name) {
-        n += 1;
-        name = format!("{base}_{n}");
-    }
-    name
-}
-
-pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, askama::Error> {
-    let pipeline = &analysis.pipeline;
-    // Every Python name of the file is distinct: parameters first (their names are the
-    // pipeline's interface), then component loaders, then task variables.
-    let mut taken: HashSet<String> = RESERVED.iter().map(|r| (*r).to_owned()).collect();
-    taken.extend(pipeline.params.iter().map(|p| p.name.clone()));
-    let mut loaders = Vec::new();
-    for component in &analysis.components {
-        let name = component.name.as_str();
-        let loader = if taken.contains(name) {
-            unique(&format!("{name}_component"), &taken)
-        } else {
-            name.to_owned()
-        };
-        taken.insert(loader.clone());
-        loaders.push(loader);
-    }
-    let loads = analysis
-        .components
-        .iter()
-        .zip(&loaders)
-        .map(|(c, loader)| {
-            format!(
-                "{loader} = load_component({})",
-                python::string(c.name.as_str())
-            )
-        })
-        .collect();
-    let mut decorator_args = vec![format!("name={}", python::string(&pipeline.name))];
-    if let Some(description) = &pipeline.description {
-        decorator_args.push(format!("description={}", python::string(description)));
-    }
-    let params = pipeline
-        .params
-        .iter()
-        .map(|p| match &p.default {
-            Some(default) => format!(
-                "{}: {} = {}",
-                p.name,
-                p.ty.python(),
-                python::literal(default)
-            ),
-            None => format!("{}: {}", p.name, p.ty.python()),
-        })
-        .collect();
-    let mut variables: Vec<String> = Vec::new();
-    for task in &pipeline.tasks {
-        let variable = unique(&task.variable, &taken);
-        taken.insert(variable.clone());
-        variables.push(variable);
-    }
-    let mut tasks: Vec<String> = Vec::new();
-    // `.after(later_task)` must wait until the later task exists in the Python code.
-    let mut deferred: Vec<String> = Vec::new();
-    for (index, (task, variable)) in pipeline.tasks.iter().zip(&variables).enumerate() {
-        let loader = &loaders[task.component];
-        let args: Vec<String> = task
-            .arguments
-            .iter()
-            .map(|(name, argument)| {
-                let value = match argument {
-                    Argument::PipelineParam(param) => param.clone(),
-                    Argument::Constant(value) => python::literal(value),
-                    Argument::TaskOutput { task, output } => {
-                        format!("{}.outputs[{}]", variables[*task], python::string(output))
-                    }
-                };
-                format!("{name}={value}")
-            })
-            .collect();
-        let (earlier, later): (Vec<usize>, Vec<usize>) =
-            task.after.iter().partition(|after| **after < index);
-        let after = if earlier.is_empty() {
-            String::new()
-        } else {
-            let names: Vec<&str> = earlier.iter().map(|i| variables[*i].as_str()).collect();
-            format!(".after({})", names.join(", "))
-        };
-        if !later.is_empty() {
-            let names: Vec<&str> = later.iter().map(|i| variables[*i].as_str()).collect();
-            deferred.push(format!("{variable}.after({})", names.join(", ")));
-        }
-        let after = after + &settings_chain(&task.settings);
-        let one_line = format!("{variable} = {loader}({}){after}", args.join(", "));
-        // Long calls get one argument per line, as black would write them.
-        tasks.push(if one_line.len() + 4 <= 99 {
-            one_line
-        } else {
-            let args: Vec<String> = args.iter().map(|a| format!("        {a},")).collect();
-            format!("{variable} = {loader}(\n{}\n    ){after}", args.join("\n"))
-        });
-    }
-    tasks.extend(deferred);
-    finish(
-        PipelinePy {
-            notebook,
-            loads,
-            decorator_args,
-            params,
-            tasks,
-        }
-        .render(),
     )
 }
 
@@ -420,61 +279,6 @@ pub(super) fn create_resources(
     )
 }
 
-/// The kfp task methods that reproduce a task's settings.
-fn settings_chain(settings: &crate::model::TaskSettings) -> String {
-    let mut chain = String::new();
-    if let Some(name) = &settings.display_name {
-        let _ = write!(chain, ".set_display_name({})", python::string(name));
-    }
-    match (&settings.cache_key, settings.caching) {
-        (Some(key), caching) => {
-            let caching = if caching { "True" } else { "False" };
-            let _ = write!(
-                chain,
-                ".set_caching_options({caching}, cache_key={})",
-                python::string(key)
-            );
-        }
-        (None, false) => chain.push_str(".set_caching_options(False)"),
-        (None, true) => {}
-    }
-    if let Some(cpu) = &settings.cpu_limit {
-        let _ = write!(chain, ".set_cpu_limit({})", python::string(cpu));
-    }
-    if let Some(memory) = &settings.memory_limit {
-        let _ = write!(chain, ".set_memory_limit({})", python::string(memory));
-    }
-    if let Some(accelerator) = &settings.accelerator_type {
-        let _ = write!(
-            chain,
-            ".set_accelerator_type({})",
-            python::string(accelerator)
-        );
-    }
-    if let Some(count) = &settings.accelerator_count {
-        let _ = write!(chain, ".set_accelerator_limit({count})");
-    }
-    if let Some(retry) = &settings.retry {
-        let _ = write!(
-            chain,
-            ".set_retry(num_retries={}, backoff_duration={}, backoff_factor={}, backoff_max_duration={})",
-            retry.count,
-            python::string(&retry.backoff_duration),
-            python::literal(&serde_json::json!(retry.backoff_factor)),
-            python::string(&retry.backoff_max_duration)
-        );
-    }
-    for (name, value) in &settings.env {
-        let _ = write!(
-            chain,
-            ".set_env_variable({}, {})",
-            python::string(name),
-            python::string(value)
-        );
-    }
-    chain
-}
-
 pub(super) fn dockerfile(base_image: &str, notebook: &str) -> Result<String, askama::Error> {
     finish(
         Dockerfile {
@@ -486,7 +290,7 @@ pub(super) fn dockerfile(base_image: &str, notebook: &str) -> Result<String, ask
 }
 
 /// askama drops a template's final newline; files end with one.
-fn finish(rendered: Result<String, askama::Error>) -> Result<String, askama::Error> {
+pub(super) fn finish(rendered: Result<String, askama::Error>) -> Result<String, askama::Error> {
     rendered.map(|mut text| {
         if !text.ends_with('\n') {
             text.push('\n');

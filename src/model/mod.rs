@@ -2,12 +2,16 @@
 //! types. Everything in here has already been checked.
 
 mod component;
+mod control;
 mod names;
 mod pipeline;
 pub(crate) mod settings;
 mod types;
 
 pub(crate) use component::{Component, ComponentSource, Input, Output};
+pub(crate) use control::{
+    Branch, Comparison, Condition, Group, GroupKind, Loop, LoopItems, Node, chain,
+};
 pub(crate) use names::{ComponentName, is_relative_path, kfp_name};
 pub(crate) use pipeline::{Argument, Pipeline, PipelineParam, Retry, Task, TaskSettings};
 pub(crate) use settings::Settings;

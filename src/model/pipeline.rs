@@ -1,6 +1,7 @@
 //! The pipeline: parameters and a DAG of tasks, each a call of a component.
 
 use super::ParamType;
+use super::control::{Group, GroupKind, Node};
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct PipelineParam {
@@ -19,6 +20,12 @@ pub(crate) enum Argument {
         task: usize,
         output: String,
     },
+    /// The item of a `dsl.ParallelFor` (an index into [`Pipeline::groups`]), or one field of
+    /// it (`item.n`).
+    LoopItem {
+        group: usize,
+        field: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +43,8 @@ pub(crate) struct Task {
     /// The call in the notebook.
     pub(crate) span: crate::diagnostic::Span,
     pub(crate) settings: TaskSettings,
+    /// The innermost control-flow group the task is in; `None` for the root DAG.
+    pub(crate) group: Option<usize>,
 }
 
 /// What `.set_display_name(...)`, `.set_cpu_limit(...)` and the other task methods of kfp set.
@@ -106,9 +115,30 @@ pub(crate) struct Pipeline {
     /// In definition order. Arguments only name earlier tasks; `.after(...)` may name later
     /// ones, so analysis checks that the dependencies have no cycle.
     pub(crate) tasks: Vec<Task>,
+    /// Control-flow groups, in the order they are opened.
+    pub(crate) groups: Vec<Group>,
+    /// The root DAG's tasks and groups, in notebook order.
+    pub(crate) body: Vec<Node>,
 }
 
 impl Pipeline {
+    /// The groups around a task or group, outermost first, ending with `group` itself.
+    pub(crate) fn chain(&self, group: Option<usize>) -> Vec<usize> {
+        super::control::chain(&self.groups, group)
+    }
+
+    /// The body of a group, or the root body for `None`.
+    pub(crate) fn body(&self, group: Option<usize>) -> &[Node] {
+        group.map_or(&self.body, |g| &self.groups[g].body)
+    }
+
+    /// The exit task of an exit handler group, if `task` is one.
+    pub(crate) fn exit_handler_of(&self, task: usize) -> Option<usize> {
+        self.groups.iter().position(
+            |g| matches!(g.kind, GroupKind::ExitHandler { exit_task } if exit_task == task),
+        )
+    }
+
     /// A cycle of dependencies, as task indices from a task back to itself, if there is one.
     pub(crate) fn cycle(&self) -> Option<Vec<usize>> {
         // 0 unvisited, 1 on the current path, 2 done.

@@ -138,6 +138,33 @@ pub(crate) enum FStringPart {
     },
 }
 
+/// A comparison operator: the six kfp conditions accept (`is`, `in` are `Other`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Eq,
+    NotEq,
+    Lt,
+    LtE,
+    Gt,
+    GtE,
+    Other,
+}
+
+impl CmpOp {
+    /// As Python and CEL write it.
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::NotEq => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::LtE => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::GtE => ">=",
+            CmpOp::Other => "?",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BinOp {
     Add,
@@ -182,6 +209,13 @@ pub(crate) enum Expr {
         span: Span,
     },
     Neg(Box<Expr>, Span),
+    /// `left op right`, one operator (a chained comparison is `Other`).
+    Compare {
+        left: Box<Expr>,
+        op: CmpOp,
+        right: Box<Expr>,
+        span: Span,
+    },
     /// Any other expression, with a short name for messages ("a lambda", "a comparison").
     Other {
         kind: &'static str,
@@ -207,6 +241,7 @@ impl Expr {
             | Expr::Call { span, .. }
             | Expr::Subscript { span, .. }
             | Expr::BinOp { span, .. }
+            | Expr::Compare { span, .. }
             | Expr::Other { span, .. } => *span,
         }
     }
@@ -243,6 +278,7 @@ impl Expr {
             Expr::Dict(..) => "a dict",
             Expr::BinOp { .. } => "an arithmetic expression",
             Expr::Neg(..) => "a negation",
+            Expr::Compare { .. } => "a comparison",
             Expr::Other { kind, .. } => kind,
         }
     }

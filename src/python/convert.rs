@@ -4,7 +4,7 @@ use ruff_python_ast as py;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::ast::{
-    BinOp, Expr, FStringPart, FunctionDef, Import, ImportedName, Keyword, Param, Stmt,
+    BinOp, CmpOp, Expr, FStringPart, FunctionDef, Import, ImportedName, Keyword, Param, Stmt,
 };
 use crate::diagnostic::Span;
 
@@ -220,6 +220,16 @@ impl Converter<'_> {
                 right: Box::new(self.expr(&binop.right)),
                 span,
             },
+            py::Expr::Compare(compare) if compare.ops.len() == 1 => Expr::Compare {
+                left: Box::new(self.expr(&compare.left)),
+                op: cmpop_of(compare.ops[0]),
+                right: Box::new(self.expr(&compare.comparators[0])),
+                span,
+            },
+            py::Expr::Compare(_) => Expr::Other {
+                kind: "a chained comparison",
+                span,
+            },
             py::Expr::UnaryOp(unary) if unary.op == py::UnaryOp::USub => {
                 Expr::Neg(Box::new(self.expr(&unary.operand)), span)
             }
@@ -260,6 +270,18 @@ impl Converter<'_> {
             }
         }
         parts
+    }
+}
+
+fn cmpop_of(op: py::CmpOp) -> CmpOp {
+    match op {
+        py::CmpOp::Eq => CmpOp::Eq,
+        py::CmpOp::NotEq => CmpOp::NotEq,
+        py::CmpOp::Lt => CmpOp::Lt,
+        py::CmpOp::LtE => CmpOp::LtE,
+        py::CmpOp::Gt => CmpOp::Gt,
+        py::CmpOp::GtE => CmpOp::GtE,
+        _ => CmpOp::Other,
     }
 }
 

@@ -17,6 +17,28 @@ use ruff_text_size::Ranged;
 
 use crate::diagnostic::{Diagnostic, Span};
 
+/// `repr(float)` for the values notebooks use: `1.0`, `0.1`, `1e-05`.
+pub(crate) fn float_repr(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
+        format!("{f:.1}")
+    } else if f.is_finite() && f.abs() >= 1e-4 && f.abs() < 1e16 {
+        format!("{f}")
+    } else if f.is_nan() {
+        "nan".to_owned()
+    } else if f.is_infinite() {
+        if f > 0.0 { "inf" } else { "-inf" }.to_owned()
+    } else {
+        let s = format!("{f:e}");
+        match s.split_once('e') {
+            Some((mantissa, exp)) => {
+                let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+                format!("{mantissa}e{sign}{digits:0>2}")
+            }
+            None => s,
+        }
+    }
+}
+
 /// Every cell of a notebook, parsed: `Some(statements)` for a Python cell that parsed, `None`
 /// for other cells and for cells with syntax errors (whose errors are in `diagnostics`).
 #[derive(Debug, Default)]

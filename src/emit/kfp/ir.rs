@@ -153,15 +153,55 @@ pub(crate) struct ParameterSelector {
 #[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct TaskSpec {
-    pub(crate) caching_options: CachingOptions,
+    /// Tasks of components have it; tasks of control-flow groups do not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) caching_options: Option<CachingOptions>,
     pub(crate) component_ref: NameRef,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) dependent_tasks: Vec<String>,
     #[serde(skip_serializing_if = "TaskInputs::is_empty")]
     pub(crate) inputs: TaskInputs,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) iterator_policy: Option<IteratorPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) parameter_iterator: Option<ParameterIterator>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) retry_policy: Option<RetryPolicy>,
     pub(crate) task_info: NameRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) trigger_policy: Option<TriggerPolicy>,
+}
+
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IteratorPolicy {
+    pub(crate) parallelism_limit: i64,
+}
+
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ParameterIterator {
+    pub(crate) item_input: String,
+    pub(crate) items: IteratorItems,
+}
+
+/// Exactly one is set: the loop's list as an input, or as JSON text.
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IteratorItems {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) input_parameter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) raw: Option<String>,
+}
+
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TriggerPolicy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) condition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) strategy: Option<&'static str>,
 }
 
 impl TaskInputs {
@@ -220,6 +260,9 @@ pub(crate) struct TaskInputs {
 pub(crate) struct ParameterInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) component_input_parameter: Option<String>,
+    /// `parseJson(string_value)["n"]`: a field of a loop item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) parameter_expression_selector: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) runtime_value: Option<RuntimeValue>,
     #[serde(skip_serializing_if = "Option::is_none")]

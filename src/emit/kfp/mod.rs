@@ -2,19 +2,21 @@
 //! per component (`components/<name>/component.yaml`), which kfp loads with
 //! `load_component_from_file`.
 
+mod flow;
 mod ir;
 
 use std::collections::BTreeMap;
 
 use crate::analyze::Analysis;
-use crate::model::{Argument, Component, IoType, Task, TaskSettings};
+use crate::model::{Argument, Component, GroupKind, IoType, LoopItems, Node, Task, TaskSettings};
 
 use ir::{
     Accelerator, ArtifactInput, ArtifactSelector, ArtifactSpec, ArtifactTypeSchema, CachingOptions,
     ComponentSpec, Container, Dag, DagOutputArtifact, DagOutputParameter, DagOutputs,
-    DeploymentSpec, EnvVar, Executor, NameRef, ParameterInput, ParameterSelector, ParameterSpec,
-    PipelineInfo, PipelineJob, PipelineSpec, Resources, RetryPolicy, RuntimeConfig, RuntimeValue,
-    TaskInputs, TaskOutputArtifact, TaskOutputParameter, TaskSpec, as_proto_value,
+    DeploymentSpec, EnvVar, Executor, IteratorItems, IteratorPolicy, NameRef, ParameterInput,
+    ParameterIterator, ParameterSelector, ParameterSpec, PipelineInfo, PipelineJob, PipelineSpec,
+    Resources, RetryPolicy, RuntimeConfig, RuntimeValue, TaskInputs, TaskOutputArtifact,
+    TaskOutputParameter, TaskSpec, TriggerPolicy, as_proto_value,
 };
 
 /// The command every component runs in the shared image.
@@ -195,11 +197,11 @@ fn task_spec(
     dependent_tasks: Vec<String>,
 ) -> TaskSpec {
     TaskSpec {
-        caching_options: CachingOptions {
-            enable_cache: true,
-            cache_key: None,
-        },
+        caching_options: None,
+        iterator_policy: None,
+        parameter_iterator: None,
         retry_policy: None,
+        trigger_policy: None,
         component_ref: NameRef {
             name: component_key.to_owned(),
         },
@@ -213,45 +215,14 @@ fn task_spec(
 
 /// The pipeline as a Vertex AI `PipelineJob` template.
 pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Error> {
-    let image = analysis.settings.component_image();
     let pipeline = &analysis.pipeline;
-    let mut components = BTreeMap::new();
-    let mut executors = BTreeMap::new();
-    let mut tasks = BTreeMap::new();
-    for task in &pipeline.tasks {
-        let component = &analysis.components[task.component];
-        // kfp gives every task its own component and executor entry, named after the task.
-        let component_key = format!("comp-{}", task.name);
-        let executor_key = format!("exec-{}", task.name);
-        components.insert(
-            component_key.clone(),
-            component_spec(component, executor_key.clone(), false),
-        );
-        executors.insert(
-            executor_key,
-            Executor {
-                container: task_container(component, &image, &task.settings),
-            },
-        );
-        let settings = &task.settings;
-        let mut spec = task_spec(
-            settings.display_name.as_deref().unwrap_or(&task.name),
-            &component_key,
-            task_inputs(task, analysis),
-            dependent_tasks(task, &pipeline.tasks),
-        );
-        spec.caching_options.enable_cache = settings.caching;
-        spec.caching_options
-            .cache_key
-            .clone_from(&settings.cache_key);
-        spec.retry_policy = settings.retry.as_ref().map(|retry| RetryPolicy {
-            backoff_duration: retry.backoff_duration.clone(),
-            backoff_factor: retry.backoff_factor,
-            backoff_max_duration: retry.backoff_max_duration.clone(),
-            max_retry_count: retry.count,
-        });
-        tasks.insert(task.name.clone(), spec);
-    }
+    let flow = flow::Flow::new(analysis);
+    let mut out = Specs {
+        image: analysis.settings.component_image(),
+        components: BTreeMap::new(),
+        executors: BTreeMap::new(),
+    };
+    let tasks = out.dag(&flow, None);
     let mut root = ComponentSpec {
         dag: Some(Dag {
             outputs: DagOutputs::default(),
@@ -273,8 +244,10 @@ pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Er
     let job = PipelineJob {
         display_name: pipeline.name.clone(),
         pipeline_spec: PipelineSpec {
-            components,
-            deployment_spec: DeploymentSpec { executors },
+            components: out.components,
+            deployment_spec: DeploymentSpec {
+                executors: out.executors,
+            },
             pipeline_info: PipelineInfo {
                 description: pipeline.description.clone(),
                 name: pipeline.name.clone(),
@@ -291,77 +264,257 @@ pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Er
     to_json(&job)
 }
 
-fn task_inputs(task: &Task, analysis: &Analysis) -> TaskInputs {
-    let component = &analysis.components[task.component];
-    let mut inputs = TaskInputs::default();
-    for (name, argument) in &task.arguments {
-        let is_artifact = matches!(
-            component.input(name).map(|i| i.ty),
-            Some(IoType::Artifact(_))
+/// The components and executors of the pipeline, filled in while its DAGs are built.
+struct Specs {
+    image: String,
+    components: BTreeMap<String, ComponentSpec>,
+    executors: BTreeMap<String, Executor>,
+}
+
+impl Specs {
+    /// The tasks of the root DAG (`None`) or of a group's DAG.
+    fn dag(&mut self, flow: &flow::Flow<'_>, group: Option<usize>) -> BTreeMap<String, TaskSpec> {
+        let pipeline = &flow.analysis.pipeline;
+        let mut tasks = BTreeMap::new();
+        for &node in pipeline.body(group) {
+            let spec = match node {
+                Node::Task(task) => self.task(flow, task, group),
+                Node::Group(child) => self.group(flow, child, group),
+            };
+            tasks.insert(flow.node_name(node).to_owned(), spec);
+        }
+        tasks
+    }
+
+    fn task(&mut self, flow: &flow::Flow<'_>, index: usize, dag: Option<usize>) -> TaskSpec {
+        let analysis = flow.analysis;
+        let task = &analysis.pipeline.tasks[index];
+        let component = &analysis.components[task.component];
+        // kfp gives every task its own component and executor entry, named after the task.
+        let component_key = format!("comp-{}", task.name);
+        let executor_key = format!("exec-{}", task.name);
+        self.components.insert(
+            component_key.clone(),
+            component_spec(component, executor_key.clone(), false),
         );
-        match argument {
-            Argument::PipelineParam(param) => {
-                inputs.parameters.insert(
+        self.executors.insert(
+            executor_key,
+            Executor {
+                container: task_container(component, &self.image, &task.settings),
+            },
+        );
+        let settings = &task.settings;
+        let mut spec = task_spec(
+            settings.display_name.as_deref().unwrap_or(&task.name),
+            &component_key,
+            task_inputs(flow, task, dag),
+            flow.dependent_tasks(Node::Task(index)),
+        );
+        spec.caching_options = Some(CachingOptions {
+            enable_cache: settings.caching,
+            cache_key: settings.cache_key.clone(),
+        });
+        spec.retry_policy = settings.retry.as_ref().map(|retry| RetryPolicy {
+            backoff_duration: retry.backoff_duration.clone(),
+            backoff_factor: retry.backoff_factor,
+            backoff_max_duration: retry.backoff_max_duration.clone(),
+            max_retry_count: retry.count,
+        });
+        if analysis.pipeline.exit_handler_of(index).is_some() {
+            spec.trigger_policy = Some(TriggerPolicy {
+                condition: None,
+                strategy: Some("ALL_UPSTREAM_TASKS_COMPLETED"),
+            });
+        }
+        spec
+    }
+
+    /// A group: its task in the parent DAG, and its own DAG as a component.
+    fn group(&mut self, flow: &flow::Flow<'_>, index: usize, dag: Option<usize>) -> TaskSpec {
+        let group = &flow.analysis.pipeline.groups[index];
+        let mut component = ComponentSpec::default();
+        let mut inputs = TaskInputs::default();
+        let declare = |name: &String, ty: IoType, component: &mut ComponentSpec| match ty {
+            IoType::Parameter(ty) => {
+                component.input_definitions.parameters.insert(
                     name.clone(),
-                    ParameterInput {
-                        component_input_parameter: Some(param.clone()),
-                        ..ParameterInput::default()
+                    ParameterSpec {
+                        default_value: None,
+                        description: None,
+                        is_optional: false,
+                        parameter_type: ty.ir_name(),
                     },
                 );
             }
-            Argument::Constant(value) => {
-                inputs.parameters.insert(
+            IoType::Artifact(ty) => {
+                component.input_definitions.artifacts.insert(
                     name.clone(),
+                    ArtifactSpec {
+                        artifact_type: artifact_type(ty),
+                        description: None,
+                        is_optional: false,
+                    },
+                );
+            }
+        };
+        for (name, channel) in &flow.inputs[index] {
+            declare(name, flow.channel_type(channel), &mut component);
+            add_input(&mut inputs, name.clone(), flow, channel, dag);
+        }
+        let mut spec = task_spec(
+            group.display_name.as_deref().unwrap_or(&group.name),
+            &format!("comp-{}", group.name),
+            TaskInputs::default(),
+            flow.dependent_tasks(Node::Group(index)),
+        );
+        match &group.kind {
+            GroupKind::Loop(lp) => {
+                let item = crate::model::Argument::LoopItem {
+                    group: index,
+                    field: None,
+                };
+                let item_input = flow.input_name(&item);
+                declare(&item_input, flow.channel_type(&item), &mut component);
+                let items = match &lp.items {
+                    LoopItems::Channel(channel) => IteratorItems {
+                        input_parameter: Some(flow.input_name(channel)),
+                        raw: None,
+                    },
+                    LoopItems::Raw { values, .. } => IteratorItems {
+                        input_parameter: None,
+                        raw: Some(crate::emit::python::json_dumps(&serde_json::Value::Array(
+                            values.clone(),
+                        ))),
+                    },
+                };
+                spec.parameter_iterator = Some(ParameterIterator { item_input, items });
+                spec.iterator_policy = (lp.parallelism > 0).then_some(IteratorPolicy {
+                    parallelism_limit: lp.parallelism,
+                });
+            }
+            GroupKind::Condition(condition) => {
+                spec.trigger_policy = Some(TriggerPolicy {
+                    condition: Some(flow.condition(&condition.all)),
+                    strategy: None,
+                });
+            }
+            GroupKind::Branches | GroupKind::ExitHandler { .. } => {}
+        }
+        spec.inputs = inputs;
+        component.dag = Some(Dag {
+            outputs: DagOutputs::default(),
+            tasks: self.dag(flow, Some(index)),
+        });
+        self.components
+            .insert(format!("comp-{}", group.name), component);
+        spec
+    }
+}
+
+/// Where a value comes from in a DAG: a pipeline parameter or a task output of the same DAG
+/// as is, anything made outside the DAG through the `pipelinechannel--` input of its group.
+fn add_input(
+    inputs: &mut TaskInputs,
+    name: String,
+    flow: &flow::Flow<'_>,
+    argument: &Argument,
+    dag: Option<usize>,
+) {
+    let pipeline = &flow.analysis.pipeline;
+    let is_artifact = matches!(flow.channel_type(argument), IoType::Artifact(_));
+    match argument {
+        Argument::Constant(value) => {
+            inputs.parameters.insert(
+                name,
+                ParameterInput {
+                    runtime_value: Some(RuntimeValue {
+                        constant: as_proto_value(value),
+                    }),
+                    ..ParameterInput::default()
+                },
+            );
+        }
+        Argument::TaskOutput { task, output } if pipeline.tasks[*task].group == dag => {
+            let producer_task = pipeline.tasks[*task].name.clone();
+            if is_artifact {
+                inputs.artifacts.insert(
+                    name,
+                    ArtifactInput {
+                        task_output_artifact: Some(TaskOutputArtifact {
+                            output_artifact_key: output.clone(),
+                            producer_task,
+                        }),
+                        ..ArtifactInput::default()
+                    },
+                );
+            } else {
+                inputs.parameters.insert(
+                    name,
                     ParameterInput {
-                        runtime_value: Some(RuntimeValue {
-                            constant: as_proto_value(value),
+                        task_output_parameter: Some(TaskOutputParameter {
+                            output_parameter_key: output.clone(),
+                            producer_task,
                         }),
                         ..ParameterInput::default()
                     },
                 );
             }
-            Argument::TaskOutput {
-                task: producer,
-                output,
-            } => {
-                let producer_task = analysis.pipeline.tasks[*producer].name.clone();
-                if is_artifact {
-                    inputs.artifacts.insert(
-                        name.clone(),
-                        ArtifactInput {
-                            task_output_artifact: Some(TaskOutputArtifact {
-                                output_artifact_key: output.clone(),
-                                producer_task,
-                            }),
-                            ..ArtifactInput::default()
-                        },
-                    );
-                } else {
-                    inputs.parameters.insert(
-                        name.clone(),
-                        ParameterInput {
-                            task_output_parameter: Some(TaskOutputParameter {
-                                output_parameter_key: output.clone(),
-                                producer_task,
-                            }),
-                            ..ParameterInput::default()
-                        },
-                    );
-                }
-            }
+        }
+        Argument::PipelineParam(param) if dag.is_none() => {
+            inputs.parameters.insert(
+                name,
+                ParameterInput {
+                    component_input_parameter: Some(param.clone()),
+                    ..ParameterInput::default()
+                },
+            );
+        }
+        Argument::LoopItem {
+            group,
+            field: Some(field),
+        } => {
+            let whole = Argument::LoopItem {
+                group: *group,
+                field: None,
+            };
+            inputs.parameters.insert(
+                name,
+                ParameterInput {
+                    component_input_parameter: Some(flow.input_name(&whole)),
+                    parameter_expression_selector: Some(format!(
+                        "parseJson(string_value)[\"{field}\"]"
+                    )),
+                    ..ParameterInput::default()
+                },
+            );
+        }
+        channel if is_artifact => {
+            inputs.artifacts.insert(
+                name,
+                ArtifactInput {
+                    component_input_artifact: Some(flow.input_name(channel)),
+                    ..ArtifactInput::default()
+                },
+            );
+        }
+        channel => {
+            inputs.parameters.insert(
+                name,
+                ParameterInput {
+                    component_input_parameter: Some(flow.input_name(channel)),
+                    ..ParameterInput::default()
+                },
+            );
         }
     }
-    inputs
 }
 
-fn dependent_tasks(task: &Task, tasks: &[Task]) -> Vec<String> {
-    let mut names: Vec<String> = task
-        .dependencies()
-        .into_iter()
-        .map(|i| tasks[i].name.clone())
-        .collect();
-    names.sort();
-    names
+fn task_inputs(flow: &flow::Flow<'_>, task: &Task, dag: Option<usize>) -> TaskInputs {
+    let mut inputs = TaskInputs::default();
+    for (name, argument) in &task.arguments {
+        add_input(&mut inputs, name.clone(), flow, argument, dag);
+    }
+    inputs
 }
 
 /// `components/<name>/component.yaml`: the component compiled on its own, as kfp compiles a
@@ -425,10 +578,12 @@ pub(crate) fn component_file(
         }
     }
     let mut tasks = BTreeMap::new();
-    tasks.insert(
-        name.clone(),
-        task_spec(&name, &component_key, inputs, Vec::new()),
-    );
+    let mut task = task_spec(&name, &component_key, inputs, Vec::new());
+    task.caching_options = Some(CachingOptions {
+        enable_cache: true,
+        cache_key: None,
+    });
+    tasks.insert(name.clone(), task);
     let root = ComponentSpec {
         dag: Some(Dag { outputs, tasks }),
         executor_label: None,

@@ -1,0 +1,536 @@
+"""Submit the compiled pipeline to Vertex AI Pipelines.
+
+Run from the root of the generated tree:
+
+    python -m pipelines.pipeline_runner [--param NAME=VALUE]... [--caching | --no-caching]
+                                        [--label KEY=VALUE]... [--config configs/defaults.yaml]
+                                        [--dry-run]
+
+The project, region, pipeline root, runner service account and file locations come from
+configs/defaults.yaml. The parameter values of a run are, from lowest to highest precedence:
+the defaults declared in the pipeline, the values compiled into the PipelineJob, the
+runtime parameter values file (configs/defaults.yaml names it), and each `--param`.
+A `--param` value is read as JSON when it is JSON (`--param rows=10`, `--param verbose=false`,
+`--param 'columns=["a", "b"]'`), and as a string otherwise (`--param region=europe-west4`);
+a string parameter takes the value as written (`--param version=1.0` is "1.0").
+
+Caching is off unless `--caching` is given: then every task caches as it was compiled
+(kfp's default is on; a task compiled with caching off stays off).
+
+The Cloud Run runner service (cloud_run/run_pipeline/main.py) imports this module and
+uses the same `merge_parameters` and `submit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import difflib
+import json
+import logging
+import re
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+__all__ = [
+    "ConfigError",
+    "ParameterError",
+    "RunnerConfig",
+    "console_url",
+    "load_config",
+    "load_job",
+    "load_parameter_values",
+    "main",
+    "merge_parameters",
+    "new_job_id",
+    "parameter_definitions",
+    "parameter_problems",
+    "parse_param",
+    "submit",
+]
+
+DEFAULT_CONFIG_PATH = Path("configs") / "defaults.yaml"
+
+# Labels every run submitted from the command line carries.
+CLI_LABELS: Dict[str, str] = {"automlops-runner": "cli"}
+
+# A Vertex AI PipelineJob ID: a lowercase letter, then lowercase letters, digits and
+# hyphens, at most 128 characters in all.
+_JOB_ID_MAX = 128
+_JOB_ID_PATTERN = re.compile(r"^[a-z][-a-z0-9]{0,127}$")
+
+# What each KFP IR parameter type accepts, and how an error message names it.
+_TYPE_DESCRIPTIONS = {
+    "STRING": "a string",
+    "NUMBER_INTEGER": "an integer",
+    "NUMBER_DOUBLE": "a number",
+    "BOOLEAN": "a boolean",
+    "LIST": "a list",
+    "STRUCT": "an object",
+}
+
+PathLike = Union[str, Path]
+
+
+class ConfigError(ValueError):
+    """configs/defaults.yaml or the compiled PipelineJob is missing, unreadable or incomplete."""
+
+
+class ParameterError(ValueError):
+    """Parameter values that do not fit the pipeline: unknown names, wrong types, missing values.
+
+    `problems` lists each problem as one sentence; the message joins them.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems: List[str] = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """What configs/defaults.yaml says about running the pipeline; paths are absolute."""
+
+    project_id: str
+    service_account: str
+    job_spec_path: Path
+    parameter_values_path: Path
+    region: str
+    pipeline_root: str
+
+
+# --------------------------------------------------------------------------------------
+# Configuration and the compiled job
+# --------------------------------------------------------------------------------------
+
+
+def load_config(root: PathLike = ".", config_path: Optional[PathLike] = None) -> RunnerConfig:
+    """Reads configs/defaults.yaml of the generated tree at `root`.
+
+    `config_path` (relative to `root` unless absolute) replaces configs/defaults.yaml.
+    The job and parameter-values paths it records are resolved against `root`.
+    """
+    import yaml  # PyYAML
+
+    root = Path(root).resolve()
+    path = root / (Path(config_path) if config_path is not None else DEFAULT_CONFIG_PATH)
+    try:
+        with open(path, encoding="utf-8") as f:
+            document = yaml.safe_load(f)
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror or e}") from e
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path} is not valid YAML: {e}") from e
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path} does not hold a YAML mapping")
+
+    def required(section: str, key: str) -> str:
+        value = (document.get(section) or {}).get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ConfigError(f"{path} has no value for {section}.{key}")
+        return str(value)
+
+    return RunnerConfig(
+        project_id=required("gcp", "project_id"),
+        service_account=required("gcp", "pipeline_runner_service_account"),
+        job_spec_path=root / required("pipelines", "pipeline_job_spec_path"),
+        parameter_values_path=root / required("pipelines", "parameter_values_path"),
+        region=required("pipelines", "pipeline_region"),
+        pipeline_root=required("pipelines", "pipeline_storage_path"),
+    )
+
+
+def load_job(path: PathLike) -> Dict[str, Any]:
+    """Reads the compiled PipelineJob: `{displayName, pipelineSpec, runtimeConfig}`."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            job = json.load(f)
+    except OSError as e:
+        raise ConfigError(f"cannot read the compiled pipeline {path}: {e.strerror or e}") from e
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"the compiled pipeline {path} is not valid JSON: {e}") from e
+    if not isinstance(job, dict) or not isinstance(job.get("pipelineSpec"), dict):
+        raise ConfigError(
+            f"{path} is not a compiled PipelineJob: it has no pipelineSpec object"
+        )
+    return job
+
+
+def load_parameter_values(path: PathLike) -> Dict[str, Any]:
+    """Reads a runtime parameter values file (a JSON object); a missing file is no values."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            values = json.load(f)
+    except FileNotFoundError:
+        return {}
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror or e}") from e
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path} is not valid JSON: {e}") from e
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path} must hold a JSON object of parameter values")
+    return values
+
+
+# --------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------
+
+
+def parameter_definitions(job: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
+    """The pipeline's input parameters: name -> its IR definition (`parameterType`, ...)."""
+    root = job.get("pipelineSpec", {}).get("root", {})
+    parameters = root.get("inputDefinitions", {}).get("parameters", {})
+    return {name: dict(definition or {}) for name, definition in parameters.items()}
+
+
+def _json_type(value: Any) -> str:
+    """Names the JSON type of a value, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _fits(parameter_type: Optional[str], value: Any) -> bool:
+    """Whether `value` is acceptable for a parameter of the IR type `parameter_type`."""
+    if parameter_type == "STRING":
+        return isinstance(value, str)
+    if parameter_type == "NUMBER_INTEGER":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if parameter_type == "NUMBER_DOUBLE":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if parameter_type == "BOOLEAN":
+        return isinstance(value, bool)
+    if parameter_type == "LIST":
+        return isinstance(value, list)
+    if parameter_type == "STRUCT":
+        return isinstance(value, dict)
+    # A type this runner does not know (or none): Vertex AI checks it.
+    return value is not None
+
+
+def _unknown_name(name: str, known: Sequence[str]) -> str:
+    message = f"unknown parameter {name!r}"
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        message += f" (did you mean {close[0]!r}?)"
+    if known:
+        message += f"; the pipeline's parameters are: {', '.join(sorted(known))}"
+    else:
+        message += "; the pipeline has no parameters"
+    return message
+
+
+def parameter_problems(job: Mapping[str, Any], values: Mapping[str, Any]) -> List[str]:
+    """Each unknown name and each value of the wrong type in `values`, as one sentence each."""
+    definitions = parameter_definitions(job)
+    problems = []
+    for name, value in values.items():
+        definition = definitions.get(name)
+        if definition is None:
+            problems.append(_unknown_name(str(name), list(definitions)))
+            continue
+        parameter_type = definition.get("parameterType")
+        if not _fits(parameter_type, value):
+            expected = _TYPE_DESCRIPTIONS.get(parameter_type, "a value")
+            problems.append(
+                f"parameter {name!r} is {parameter_type} and takes {expected}, "
+                f"but got {_json_type(value)}: {json.dumps(value, default=str)}"
+            )
+    return problems
+
+
+def _default_value(definition: Mapping[str, Any]) -> Any:
+    """A parameter's declared default; integers come back as int (the IR stores 6.0 for 6)."""
+    value = copy.deepcopy(definition["defaultValue"])
+    if (
+        definition.get("parameterType") == "NUMBER_INTEGER"
+        and isinstance(value, float)
+        and value.is_integer()
+    ):
+        value = int(value)
+    return value
+
+
+def merge_parameters(
+    job: Mapping[str, Any], overrides: Optional[Mapping[str, Any]] = None
+) -> Dict[str, Any]:
+    """The parameter values of a run: declared defaults, then compiled values, then `overrides`.
+
+    Raises ParameterError, naming each offending parameter, if `overrides` (or the compiled
+    values) hold an unknown name or a value of the wrong type for its declared `parameterType`,
+    or if a parameter that has no default is given no value.
+    The job is not modified; the result shares no lists or dicts with it or with `overrides`.
+    """
+    if overrides is None:
+        overrides = {}
+    if not isinstance(overrides, Mapping):
+        raise ParameterError(
+            [
+                "parameter overrides must be an object mapping parameter names to values, "
+                f"not {_json_type(overrides)}"
+            ]
+        )
+    definitions = parameter_definitions(job)
+    compiled = job.get("runtimeConfig", {}).get("parameterValues", {}) or {}
+
+    problems = [f"compiled value: {p}" for p in parameter_problems(job, compiled)]
+    problems += parameter_problems(job, overrides)
+
+    merged: Dict[str, Any] = {}
+    for name, definition in definitions.items():
+        if "defaultValue" in definition:
+            merged[name] = _default_value(definition)
+    merged.update(copy.deepcopy(dict(compiled)))
+    merged.update(copy.deepcopy(dict(overrides)))
+
+    missing = sorted(
+        name for name in definitions if merged.get(name) is None and name not in overrides
+    )
+    if missing:
+        problems.append(
+            "no value for required parameter"
+            + ("s " if len(missing) > 1 else " ")
+            + ", ".join(repr(name) for name in missing)
+            + " (it has no default and no compiled value: pass it)"
+        )
+    if problems:
+        raise ParameterError(problems)
+    return {name: value for name, value in merged.items() if name in definitions}
+
+
+def parse_param(text: str, parameter_type: Optional[str] = None) -> Tuple[str, Any]:
+    """Parses a `NAME=VALUE` argument.
+
+    VALUE is read as JSON when it parses (`10`, `false`, `["a"]`, `{"k": 1}`, `"text"`), and
+    kept as the string itself otherwise. For a STRING parameter (`parameter_type`), a VALUE
+    that is JSON but not a JSON string is kept as written too: `version=1.0` is "1.0".
+    """
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise ValueError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return name, raw
+    if parameter_type == "STRING" and not isinstance(value, str):
+        return name, raw
+    return name, value
+
+
+# --------------------------------------------------------------------------------------
+# Submission
+# --------------------------------------------------------------------------------------
+
+
+def new_job_id(pipeline_name: str, now: Optional[datetime.datetime] = None) -> str:
+    """A PipelineJob ID unique to this submission: `<pipeline>-<UTC time>-<random>`.
+
+    Vertex AI's own default (`<pipeline>-<time to the second>`) collides when two runs
+    are submitted in the same second; the random suffix prevents that.
+    """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    slug = re.sub(r"[^-a-z0-9]+", "-", pipeline_name.lower()).strip("-")
+    if not slug or not slug[0].isalpha():
+        slug = "pipeline-" + slug if slug else "pipeline"
+    suffix = f"-{now.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    slug = slug[: _JOB_ID_MAX - len(suffix)].rstrip("-")
+    job_id = slug + suffix
+    assert _JOB_ID_PATTERN.match(job_id), job_id
+    return job_id
+
+
+def console_url(resource_name: str, project: str, location: str) -> str:
+    """The Cloud console page of a PipelineJob run."""
+    job_id = resource_name.rstrip("/").rsplit("/", 1)[-1]
+    return (
+        f"https://console.cloud.google.com/vertex-ai/locations/{location}"
+        f"/pipelines/runs/{job_id}?project={project}"
+    )
+
+
+def submit(
+    job_path: PathLike,
+    project: str,
+    location: str,
+    service_account: str,
+    pipeline_root: str,
+    parameter_values: Mapping[str, Any],
+    enable_caching: Optional[bool],
+    labels: Optional[Mapping[str, str]],
+    display_name: Optional[str] = None,
+    job_id: Optional[str] = None,
+) -> Tuple[str, str]:
+    """Submits the compiled PipelineJob at `job_path` to Vertex AI, without waiting for it.
+
+    `parameter_values` should come from `merge_parameters`. `enable_caching` False or True
+    sets every task's caching; None keeps each task's compiled setting. `display_name`
+    defaults to the job's displayName, `job_id` to `new_job_id(...)`. The run executes as
+    `service_account`. Credentials are the environment's (Application Default Credentials,
+    or whatever `aiplatform.init` set).
+
+    Returns the run's resource name and its console URL.
+    """
+    from google.cloud import aiplatform  # imported here: a dry run or --help does not need it
+
+    job = load_job(job_path)
+    pipeline_name = (
+        job["pipelineSpec"].get("pipelineInfo", {}).get("name")
+        or job.get("displayName")
+        or "pipeline"
+    )
+    pipeline_job = aiplatform.PipelineJob(
+        display_name=display_name or job.get("displayName") or pipeline_name,
+        template_path=str(job_path),
+        job_id=job_id or new_job_id(pipeline_name),
+        pipeline_root=pipeline_root,
+        parameter_values=dict(parameter_values),
+        enable_caching=enable_caching,
+        labels=dict(labels) if labels else None,
+        project=project,
+        location=location,
+    )
+    pipeline_job.submit(service_account=service_account)
+    resource_name = pipeline_job.resource_name
+    return resource_name, console_url(resource_name, project, location)
+
+
+# --------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------
+
+
+def _label(text: str) -> Tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def _param(text: str) -> str:
+    name, sep, _ = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `python -m pipelines.pipeline_runner`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.pipeline_runner",
+        description="Submit the compiled pipeline to Vertex AI Pipelines. "
+        "Run from the root of the generated tree.",
+    )
+    parser.add_argument(
+        "--param",
+        metavar="NAME=VALUE",
+        type=_param,
+        action="append",
+        default=[],
+        help="override a pipeline parameter; VALUE is read as JSON when it is JSON "
+        "(10, false, [\"a\"], {\"k\": 1}), else as a string (a string parameter always "
+        "takes VALUE as written, unless it is a quoted JSON string). Repeatable.",
+    )
+    parser.add_argument(
+        "--caching",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="let tasks reuse cached results, each as it was compiled (kfp's default is on; "
+        "a task compiled with caching off stays off). Off by default.",
+    )
+    parser.add_argument(
+        "--label",
+        metavar="KEY=VALUE",
+        type=_label,
+        action="append",
+        default=[],
+        help="a label for the run (lowercase letters, digits, - and _). Repeatable.",
+    )
+    parser.add_argument(
+        "--config",
+        default=str(DEFAULT_CONFIG_PATH),
+        help="the options file of the generated tree (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the parameter values the run would get, as JSON, and submit nothing",
+    )
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Runs the command line; returns the exit status (0 submitted, 1 failed)."""
+    args = build_parser().parse_args(argv)
+    root = Path.cwd()
+    try:
+        config = load_config(root, args.config)
+        job = load_job(config.job_spec_path)
+        file_values = load_parameter_values(config.parameter_values_path)
+        problems = parameter_problems(job, file_values)
+        if problems:
+            raise ParameterError([f"{config.parameter_values_path}: {p}" for p in problems])
+        definitions = parameter_definitions(job)
+        overrides = dict(file_values)
+        for text in args.param:
+            name = text.partition("=")[0].strip()
+            parameter_type = definitions.get(name, {}).get("parameterType")
+            name, value = parse_param(text, parameter_type)
+            overrides[name] = value
+        values = merge_parameters(job, overrides)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except ParameterError as e:
+        for problem in e.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+
+    if args.dry_run:
+        print(json.dumps(values, indent=2, sort_keys=True))
+        return 0
+
+    # aiplatform logs its progress to stdout unless a handler already exists: send it to
+    # stderr, so that stdout holds only the resource name and the console URL.
+    if not logging.getLogger().handlers:
+        logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+    labels = dict(CLI_LABELS)
+    labels.update(dict(args.label))
+    try:
+        resource_name, url = submit(
+            job_path=config.job_spec_path,
+            project=config.project_id,
+            location=config.region,
+            service_account=config.service_account,
+            pipeline_root=config.pipeline_root,
+            parameter_values=values,
+            enable_caching=None if args.caching else False,
+            labels=labels,
+        )
+    except Exception as e:  # noqa: BLE001 - report any failure of the submission plainly
+        print(f"error: submitting the pipeline failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    print(resource_name)
+    print(url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

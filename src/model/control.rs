@@ -1,0 +1,135 @@
+//! Control flow: the groups kfp builds from `dsl.If`/`dsl.Elif`/`dsl.Else` (and the older
+//! `dsl.Condition`), `dsl.ParallelFor` and `dsl.ExitHandler`. A group is a sub-DAG of the
+//! pipeline; the pipeline body and every group body are ordered lists of [`Node`]s.
+
+use super::{Argument, ParamType};
+
+/// One entry of a body, in the order the notebook writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Node {
+    /// An index into [`super::Pipeline::tasks`].
+    Task(usize),
+    /// An index into [`super::Pipeline::groups`].
+    Group(usize),
+}
+
+/// The groups around `group`, outermost first, ending with `group` itself; empty for the root.
+pub(crate) fn chain(groups: &[Group], group: Option<usize>) -> Vec<usize> {
+    let mut chain = Vec::new();
+    let mut current = group;
+    while let Some(g) = current {
+        chain.push(g);
+        current = groups[g].parent;
+    }
+    chain.reverse();
+    chain
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Group {
+    /// kfp's name, from one pipeline-wide counter: `condition-3`, `for-loop-2`,
+    /// `exit-handler-1`, `condition-branches-4`.
+    pub(crate) name: String,
+    /// The `name=` argument: the group task's display name.
+    pub(crate) display_name: Option<String>,
+    pub(crate) kind: GroupKind,
+    /// The enclosing group; `None` for the pipeline's root DAG.
+    pub(crate) parent: Option<usize>,
+    pub(crate) body: Vec<Node>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum GroupKind {
+    Condition(Condition),
+    /// The group kfp wraps an `If`/`Elif`/`Else` chain in.
+    Branches,
+    Loop(Loop),
+    /// `dsl.ExitHandler(exit_task)`: the exit task runs when the group ends, however it ends.
+    ExitHandler {
+        exit_task: usize,
+    },
+}
+
+/// How the notebook opened a condition block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Branch {
+    If,
+    /// The deprecated alias of `If`.
+    Condition,
+    Elif,
+    Else,
+}
+
+impl Branch {
+    pub(crate) fn dsl(self) -> &'static str {
+        match self {
+            Branch::If => "If",
+            Branch::Condition => "Condition",
+            Branch::Elif => "Elif",
+            Branch::Else => "Else",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Condition {
+    pub(crate) branch: Branch,
+    /// Every comparison that must hold, as kfp conjoins them: the negations of the earlier
+    /// branches of the chain, then this branch's own (none for `Else`).
+    pub(crate) all: Vec<Comparison>,
+}
+
+impl Condition {
+    /// The comparison the notebook wrote on this branch (`None` for `Else`).
+    pub(crate) fn own(&self) -> Option<&Comparison> {
+        match self.branch {
+            Branch::Else => None,
+            _ => self.all.last(),
+        }
+    }
+}
+
+/// `left op right`, one of the six comparisons kfp turns into a CEL condition.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Comparison {
+    pub(crate) left: Argument,
+    /// `==`, `!=`, `<`, `<=`, `>`, `>=`.
+    pub(crate) op: &'static str,
+    pub(crate) right: Argument,
+    /// An earlier branch's comparison, which must not hold here.
+    pub(crate) negate: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Loop {
+    pub(crate) items: LoopItems,
+    /// `parallelism=`; 0 is unlimited.
+    pub(crate) parallelism: i64,
+    /// The loop variable in the notebook (`with dsl.ParallelFor(xs) as item:`).
+    pub(crate) variable: String,
+    /// The type kfp gives the item.
+    pub(crate) item_type: ParamType,
+    /// The type kfp gives a field of a dict item (`item.n`).
+    pub(crate) field_type: ParamType,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum LoopItems {
+    /// A pipeline parameter or a task output holding a list.
+    Channel(Argument),
+    /// A literal list, with the number kfp took from its group counter for its name.
+    Raw {
+        values: Vec<serde_json::Value>,
+        code: usize,
+    },
+}
+
+impl Loop {
+    /// The name kfp gives the loop item: `xs-loop-item`, `loop-item-param-3`.
+    pub(crate) fn item_name(&self, channel_name: impl Fn(&Argument) -> String) -> String {
+        match &self.items {
+            LoopItems::Channel(items) => format!("{}-loop-item", channel_name(items)),
+            LoopItems::Raw { code, .. } => format!("loop-item-param-{code}"),
+        }
+    }
+}
