@@ -304,12 +304,56 @@ def check_files(runner, example, tree):
                 runner.check(example, f'hadolint:{rel}', run, [hadolint, path])
 
 
+def percent_to_ipynb(text):
+    """A notebook from a percent-format file: cells start at `# %%` lines."""
+    cells = []
+    for line in text.split('\n'):
+        if line.startswith('# %%'):
+            kind = 'markdown' if line.strip() == '# %% [markdown]' else 'code'
+            cells.append((kind, []))
+        elif cells:
+            cells[-1][1].append(line)
+    notebook_cells = []
+    for kind, lines in cells:
+        while lines and not lines[-1].strip():
+            lines.pop()
+        source = [line + '\n' for line in lines[:-1]] + lines[-1:]
+        cell = {'cell_type': kind, 'metadata': {}, 'source': source}
+        if kind == 'code':
+            cell.update(execution_count=None, outputs=[])
+        notebook_cells.append(cell)
+    return json.dumps({'cells': notebook_cells, 'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5})
+
+
+def check_notebooks(runner, directory, automlops, validator):
+    """Compiles each percent-format notebook of `directory` and checks the output tree."""
+    paths = sorted(glob.glob(os.path.join(directory, '*.py')))
+    with tempfile.TemporaryDirectory() as scratch:
+        for path in paths:
+            name = os.path.splitext(os.path.basename(path))[0]
+            notebook = os.path.join(scratch, name + '.ipynb')
+            with open(path) as f, open(notebook, 'w') as out:
+                out.write(percent_to_ipynb(f.read()))
+            tree = os.path.join(scratch, name)
+            proc = subprocess.run([automlops, 'compile', notebook, '-o', tree],
+                                  capture_output=True, text=True, timeout=TIMEOUT)
+            if proc.returncode != 0:
+                runner.fail(f'{name}/automlops-compile', f'exit status {proc.returncode}', proc.stderr)
+                continue
+            check_example(runner, name, tree, validator)
+    return len(paths)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--examples', default=os.path.join(REPO, 'examples'),
                     help='directory holding <example>/expected/ trees')
     ap.add_argument('--validator', default=DEFAULT_VALIDATOR,
                     help='validate_pipeline_job.py (its checks are skipped if absent)')
+    ap.add_argument('--notebooks', help='also compile the percent-format notebooks of this '
+                    'directory (with --automlops) and check their output trees')
+    ap.add_argument('--automlops', default=os.path.join(REPO, 'target', 'debug', 'automlops'),
+                    help='the automlops binary for --notebooks')
     args = ap.parse_args(argv)
 
     validator = args.validator if os.path.isfile(args.validator) else None
@@ -330,6 +374,9 @@ def main(argv=None):
         for smoke_example, component, values in EXECUTOR_SMOKE:
             if smoke_example == example:
                 runner.check(example, f'executor:{component}', run_component, tree, component, values)
+
+    if args.notebooks:
+        checked += check_notebooks(runner, args.notebooks, args.automlops, validator)
 
     if checked == 0:
         print(f'FAIL conformance: no example under {args.examples} has an expected/ directory')

@@ -106,3 +106,20 @@ pub(crate) fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, String
     }
     files
 }
+
+/// The percent-format notebooks of `tests/fixtures/<kind>/`, in name order.
+pub(crate) fn fixtures(kind: &str) -> Vec<std::path::PathBuf> {
+    let mut paths: Vec<_> = std::fs::read_dir(repo().join("tests/fixtures").join(kind))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// The first line of a fixture says what it shows; it becomes the snapshot's description.
+pub(crate) fn expectation(path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines().next().unwrap_or_default().to_owned()
+}

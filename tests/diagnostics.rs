@@ -3,24 +3,7 @@
 
 use automlops::compile::Options;
 
-use crate::common::{fixture_notebook, rendered_errors, repo};
-
-/// The percent-format notebooks of `tests/fixtures/<kind>/`, in name order.
-fn fixtures(kind: &str) -> Vec<std::path::PathBuf> {
-    let mut paths: Vec<_> = std::fs::read_dir(repo().join("tests/fixtures").join(kind))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
-        .collect();
-    paths.sort();
-    paths
-}
-
-/// The first line of a fixture says what it shows; it becomes the snapshot's description.
-fn expectation(path: &std::path::Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    text.lines().next().unwrap_or_default().to_owned()
-}
+use crate::common::{expectation, fixture_notebook, fixtures, rendered_errors, repo};
 
 #[test]
 fn every_bad_notebook_gets_located_errors() {

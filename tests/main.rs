@@ -1,5 +1,5 @@
-//! The integration tests, one binary: golden output trees, the diagnostics catalogue, the
-//! command line, properties, the README, and the Terraform option matrix.
+//! The integration tests, one binary: golden output trees, the diagnostics catalogue,
+//! control-flow pipelines, the command line, properties, the README, and the Terraform option matrix.
 #![expect(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,6 +8,7 @@
 
 mod cli;
 mod common;
+mod control_flow;
 mod diagnostics;
 mod golden;
 mod props;

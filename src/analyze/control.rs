@@ -399,6 +399,23 @@ impl Body<'_> {
             diagnostics.push(diagnostic);
             return None;
         }
+        // `3 < x` is `x > 3` to Python: the constant has no comparison with a kfp value, so
+        // Python asks the value, with the operator reflected.
+        if matches!(left_arg, Argument::Constant(_)) {
+            let reflected = match op {
+                CmpOp::Lt => CmpOp::Gt,
+                CmpOp::LtE => CmpOp::GtE,
+                CmpOp::Gt => CmpOp::Lt,
+                CmpOp::GtE => CmpOp::LtE,
+                other => *other,
+            };
+            return Some(Comparison {
+                left: right_arg,
+                op: reflected.symbol(),
+                right: left_arg,
+                negate: false,
+            });
+        }
         Some(Comparison {
             left: left_arg,
             op: op.symbol(),

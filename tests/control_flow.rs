@@ -1,0 +1,39 @@
+//! Control-flow pipelines: each notebook in `tests/fixtures/pipelines/` compiles, and the part
+//! of its IR that control flow shapes (the root, and every group's DAG component) is
+//! snapshotted. CI compiles the same notebooks and checks each whole `pipeline_job.json` with
+//! the validator and against kfp 2.17.3's compile of the generated `pipelines/pipeline.py`
+//! (`.ci/conformance.py --notebooks`), so these snapshots are kfp's output, not ours alone.
+
+use automlops::compile::Options;
+
+use crate::common::{expectation, fixture_notebook, fixtures};
+
+/// The pipeline spec without executors and without the components of plain tasks.
+fn control_flow_part(job: &str) -> serde_json::Value {
+    let job: serde_json::Value = serde_json::from_str(job).unwrap();
+    let spec = &job["pipelineSpec"];
+    let groups: serde_json::Map<String, serde_json::Value> = spec["components"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, component)| component.get("dag").is_some())
+        .map(|(name, component)| (name.clone(), component.clone()))
+        .collect();
+    serde_json::json!({ "groups": groups, "root": spec["root"] })
+}
+
+#[test]
+fn control_flow_pipelines_compile_as_kfp_compiles_them() {
+    let paths = fixtures("pipelines");
+    assert!(paths.len() >= 8, "the control-flow pipelines are missing");
+    for path in paths {
+        let notebook = fixture_notebook(&path);
+        let compiled = automlops::compile::compile(&notebook, &Options::default())
+            .unwrap_or_else(|e| panic!("{} failed: {e:?}", path.display()));
+        let job = &compiled.artifacts.files["scripts/pipeline_spec/pipeline_job.json"];
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        insta::with_settings!({ description => expectation(&path), omit_expression => true }, {
+            insta::assert_snapshot!(name, serde_json::to_string_pretty(&control_flow_part(job)).unwrap());
+        });
+    }
+}
