@@ -139,6 +139,21 @@ impl Body<'_> {
             _ => self.open_exit_handler(context.span(), args, keywords, diagnostics),
         };
         let Some(group) = opened else {
+            // The block is reported; its statements are still checked, in the enclosing
+            // group, so their own mistakes show and later uses of their tasks resolve.
+            let item = match target {
+                Some(Expr::Name(name, _)) if class == "ParallelFor" => Some(name.clone()),
+                _ => None,
+            };
+            if let Some(item) = &item {
+                self.poisoned.insert(item.clone());
+            }
+            for stmt in body {
+                self.stmt(stmt, 1, diagnostics);
+            }
+            if let Some(item) = &item {
+                self.poisoned.remove(item);
+            }
             return;
         };
         let before = diagnostics.has_errors();
@@ -148,6 +163,7 @@ impl Body<'_> {
         if let GroupKind::Loop(lp) = &self.wiring.groups[group].kind {
             let variable = lp.variable.clone();
             self.loop_vars.remove(&variable);
+            self.closed_loops.insert(variable);
         }
         // An `If`/`Elif` chain without `Else` inside this block leaves kfp inside the chain's
         // wrapper: kfp would close the wrapper here instead of this block, and put everything

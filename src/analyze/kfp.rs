@@ -335,6 +335,7 @@ pub(crate) fn pipeline(
             .collect(),
         tasks: Tasks::new(),
         loop_vars: HashMap::new(),
+        closed_loops: std::collections::HashSet::new(),
         chain_spans: HashMap::new(),
         poisoned: std::collections::HashSet::new(),
         failed,
@@ -367,6 +368,8 @@ pub(super) struct Body<'a> {
     pub(super) tasks: Tasks,
     /// `dsl.ParallelFor(...) as item` variables of the open loops, by name.
     pub(super) loop_vars: HashMap<String, usize>,
+    /// Loop variables of loops already closed, for a clear message when one is used after.
+    pub(super) closed_loops: std::collections::HashSet<String>,
     /// Where each `condition-branches` group's chain continued (its first `Elif`/`Else`).
     pub(super) chain_spans: HashMap<usize, Span>,
     /// Variables assigned a call that had errors: using them is not reported again.
@@ -653,6 +656,13 @@ impl Body<'_> {
                                     list_names(outputs.iter().map(|o| o.name.as_str()))
                                 ),
                             }),
+                    );
+                    return None;
+                }
+                if self.closed_loops.contains(name) && self.env.get(name).is_none() {
+                    diagnostics.push(
+                        Diagnostic::error(*span, format!("loop item `{name}` exists only inside its `dsl.ParallelFor` block"))
+                            .with_hint("use it inside the block; to use the results of every iteration, pass them to a task inside the loop"),
                     );
                     return None;
                 }
