@@ -14,7 +14,7 @@ pub(crate) enum Declared {
     OutputParam(ParamType),
 }
 
-const SUPPORTED: &str = "supported types are `str`, `int`, `float`, `bool`, `list`, `dict` (or `List[...]`, `Dict[...]`), `Input[T]`, `Output[T]`, `InputPath(...)` and `OutputPath(...)`, with T one of `Artifact`, `Dataset`, `Model`, `Metrics`, `ClassificationMetrics`, `SlicedClassificationMetrics`, `HTML`, `Markdown`";
+const SUPPORTED: &str = "supported types are `str`, `int`, `float`, `bool`, `list`, `dict` (or `List[...]`, `Dict[...]`), `Input[T]`, `Output[T]`, `InputPath(...)` and `OutputPath(...)`, `dsl.PipelineTaskFinalStatus` (for an exit task), with T one of `Artifact`, `Dataset`, `Model`, `Metrics`, `ClassificationMetrics`, `SlicedClassificationMetrics`, `HTML`, `Markdown`";
 
 /// The last segment of a dotted name: `typing.List` is `List`, `dsl.Input` is `Input`.
 fn last_segment(expr: &Expr) -> Option<String> {
@@ -51,6 +51,9 @@ fn unsupported(expr: &Expr, source: &str) -> Diagnostic {
 pub(crate) fn parameter(expr: &Expr, source: &str) -> Result<Declared, Diagnostic> {
     if let Some(ty) = param_type(expr) {
         return Ok(Declared::Param(ty));
+    }
+    if last_segment(expr).as_deref() == Some("PipelineTaskFinalStatus") {
+        return Ok(Declared::Param(ParamType::TaskFinalStatus));
     }
     match expr {
         Expr::Subscript { value, index, .. } => {

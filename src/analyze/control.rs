@@ -668,6 +668,35 @@ impl Body<'_> {
         ))
     }
 
+    /// kfp gives a `dsl.PipelineTaskFinalStatus` input only to the exit task of an exit
+    /// handler, and refuses it anywhere else.
+    pub(super) fn check_final_status(&self, diagnostics: &mut Diagnostics) {
+        for (index, task) in self.wiring.tasks.iter().enumerate() {
+            let component = &self.wiring.components[task.component];
+            let status = component
+                .inputs
+                .iter()
+                .find(|i| i.ty == IoType::Parameter(ParamType::TaskFinalStatus));
+            if let Some(status) = status
+                && self.wiring.exit_handler_of(index).is_none()
+            {
+                diagnostics.push(
+                    Diagnostic::error(
+                        task.span,
+                        format!(
+                            "component `{}` takes `{}: dsl.PipelineTaskFinalStatus`, which kfp gives only to the exit task of a `dsl.ExitHandler`",
+                            component.name, status.name
+                        ),
+                    )
+                    .with_hint(format!(
+                        "make this task an exit task: `{} = {}(...)`, then `with dsl.ExitHandler({}):` around the tasks it reports on",
+                        task.variable, component.name, task.variable
+                    )),
+                );
+            }
+        }
+    }
+
     /// Whether the output of `producer` can be read here: kfp passes values into enclosing
     /// blocks only, never out of a `dsl.If`, `dsl.ParallelFor` or `dsl.ExitHandler` block.
     /// `here` is the chain of groups of the consumer; `data` is false for `.after(...)`, which

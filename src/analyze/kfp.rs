@@ -165,6 +165,9 @@ pub(crate) fn components(
                     }
                 }
             };
+            // kfp declares the exit task's status optional: it fills it in itself.
+            let optional =
+                optional || ty == IoType::Parameter(crate::model::ParamType::TaskFinalStatus);
             inputs.push(Input {
                 name: param.name.clone(),
                 ty,
@@ -345,6 +348,7 @@ pub(crate) fn pipeline(
     for (position, stmt) in def.body.iter().enumerate() {
         body.stmt(stmt, position, diagnostics);
     }
+    body.check_final_status(diagnostics);
     let (tasks, groups, body) = body.wiring.finish();
     if tasks.is_empty() && !diagnostics.has_errors() {
         diagnostics.push(Diagnostic::error(

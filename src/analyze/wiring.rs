@@ -307,6 +307,9 @@ impl<'a> Wiring<'a> {
                     diagnostic = diagnostic
                         .with_hint("kfp refuses `None` inside a constant list or dict: use a value, or leave the entry out");
                 }
+                if input.ty == IoType::Parameter(crate::model::ParamType::TaskFinalStatus) {
+                    diagnostic = diagnostic.with_hint("kfp fills this input in for the exit task of a `dsl.ExitHandler`: leave it out");
+                }
                 if let (
                     IoType::Parameter(crate::model::ParamType::Double),
                     Argument::Constant(serde_json::Value::Number(n)),

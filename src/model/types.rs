@@ -11,6 +11,9 @@ pub(crate) enum ParamType {
     Boolean,
     List,
     Struct,
+    /// `dsl.PipelineTaskFinalStatus`: how the tasks of an exit handler ended, which kfp gives
+    /// the exit task.
+    TaskFinalStatus,
 }
 
 impl ParamType {
@@ -23,6 +26,7 @@ impl ParamType {
             ParamType::Boolean => "BOOLEAN",
             ParamType::List => "LIST",
             ParamType::Struct => "STRUCT",
+            ParamType::TaskFinalStatus => "TASK_FINAL_STATUS",
         }
     }
 
@@ -35,6 +39,7 @@ impl ParamType {
             ParamType::Boolean => "bool",
             ParamType::List => "list",
             ParamType::Struct => "dict",
+            ParamType::TaskFinalStatus => "dsl.PipelineTaskFinalStatus",
         }
     }
 

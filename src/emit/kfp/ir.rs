@@ -265,8 +265,17 @@ pub(crate) struct ParameterInput {
     pub(crate) parameter_expression_selector: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) runtime_value: Option<RuntimeValue>,
+    /// The exit task's `dsl.PipelineTaskFinalStatus` input: how its exit handler ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) task_final_status: Option<ProducerTask>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) task_output_parameter: Option<TaskOutputParameter>,
+}
+
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProducerTask {
+    pub(crate) producer_task: String,
 }
 
 #[derive(Clone, Serialize)]

@@ -8,15 +8,17 @@ mod ir;
 use std::collections::BTreeMap;
 
 use crate::analyze::Analysis;
-use crate::model::{Argument, Component, GroupKind, IoType, LoopItems, Node, Task, TaskSettings};
+use crate::model::{
+    Argument, Component, GroupKind, IoType, LoopItems, Node, ParamType, Task, TaskSettings,
+};
 
 use ir::{
     Accelerator, ArtifactInput, ArtifactSelector, ArtifactSpec, ArtifactTypeSchema, CachingOptions,
     ComponentSpec, Container, Dag, DagOutputArtifact, DagOutputParameter, DagOutputs,
     DeploymentSpec, EnvVar, Executor, IteratorItems, IteratorPolicy, NameRef, ParameterInput,
     ParameterIterator, ParameterSelector, ParameterSpec, PipelineInfo, PipelineJob, PipelineSpec,
-    Resources, RetryPolicy, RuntimeConfig, RuntimeValue, TaskInputs, TaskOutputArtifact,
-    TaskOutputParameter, TaskSpec, TriggerPolicy, as_proto_value,
+    ProducerTask, Resources, RetryPolicy, RuntimeConfig, RuntimeValue, TaskInputs,
+    TaskOutputArtifact, TaskOutputParameter, TaskSpec, TriggerPolicy, as_proto_value,
 };
 
 /// The command every component runs in the shared image.
@@ -320,11 +322,25 @@ impl Specs {
             backoff_max_duration: retry.backoff_max_duration.clone(),
             max_retry_count: retry.count,
         });
-        if analysis.pipeline.exit_handler_of(index).is_some() {
+        if let Some(handler) = analysis.pipeline.exit_handler_of(index) {
             spec.trigger_policy = Some(TriggerPolicy {
                 condition: None,
                 strategy: Some("ALL_UPSTREAM_TASKS_COMPLETED"),
             });
+            let handler = &analysis.pipeline.groups[handler].name;
+            for input in &component.inputs {
+                if input.ty == IoType::Parameter(ParamType::TaskFinalStatus) {
+                    spec.inputs.parameters.insert(
+                        input.name.clone(),
+                        ParameterInput {
+                            task_final_status: Some(ProducerTask {
+                                producer_task: handler.clone(),
+                            }),
+                            ..ParameterInput::default()
+                        },
+                    );
+                }
+            }
         }
         spec
     }
