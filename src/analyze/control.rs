@@ -668,6 +668,56 @@ impl Body<'_> {
         ))
     }
 
+    /// `dsl.Collected(task.output)`: what kfp supports of it, and we with it: a parameter
+    /// output of a task directly inside a loop, used right after the loop.
+    pub(super) fn collected(
+        &self,
+        task: usize,
+        output: String,
+        span: Span,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Argument> {
+        let producer = &self.wiring.tasks[task];
+        let in_loop = producer
+            .group
+            .filter(|g| matches!(self.wiring.groups[*g].kind, GroupKind::Loop(_)));
+        let Some(group) = in_loop else {
+            diagnostics.push(
+                Diagnostic::error(span, format!("`{}` is not directly inside a `dsl.ParallelFor`, so there is nothing to collect", producer.variable))
+                    .with_hint("collect the output of a task created directly in the loop's block"),
+            );
+            return None;
+        };
+        if self.wiring.groups[group].parent != self.wiring.current {
+            diagnostics.push(
+                Diagnostic::error(
+                    span,
+                    "collect a loop's outputs in the block that holds the loop, after it",
+                )
+                .with_hint(
+                    "collecting into another block, or across nested loops, is not supported yet",
+                ),
+            );
+            return None;
+        }
+        let component = &self.wiring.components[producer.component];
+        if let Some(crate::model::Output {
+            ty: IoType::Artifact(_),
+            ..
+        }) = component.output(&output)
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    span,
+                    "collecting artifacts (`Input[List[...]]`) is not supported yet",
+                )
+                .with_hint("collect a parameter output, such as the artifacts' URIs"),
+            );
+            return None;
+        }
+        Some(Argument::Collected { task, output })
+    }
+
     /// kfp gives a `dsl.PipelineTaskFinalStatus` input only to the exit task of an exit
     /// handler, and refuses it anywhere else.
     pub(super) fn check_final_status(&self, diagnostics: &mut Diagnostics) {
@@ -731,12 +781,20 @@ impl Body<'_> {
             Some(GroupKind::ExitHandler { .. }) => "a `dsl.ExitHandler` block",
             _ => "a `dsl.If`/`dsl.Elif`/`dsl.Else` block (it may not run)",
         };
+        let hint = if matches!(block.map(|g| &g.kind), Some(GroupKind::Loop(_))) {
+            "kfp passes values into blocks, never out of them: use the output inside the loop, or pass `dsl.Collected(task.output)` to a list input after the loop to get every iteration's value"
+        } else {
+            "kfp passes values into blocks, never out of them: use the output inside the block that created it"
+        };
         diagnostics.push(
             Diagnostic::error(
                 span,
-                format!("`{}` was created inside {what} that this point is not in", self.wiring.tasks[producer].variable),
+                format!(
+                    "`{}` was created inside {what} that this point is not in",
+                    self.wiring.tasks[producer].variable
+                ),
             )
-            .with_hint("kfp passes values into blocks, never out of them: use the output inside the block that created it"),
+            .with_hint(hint),
         );
         false
     }

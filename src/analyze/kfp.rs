@@ -643,6 +643,35 @@ impl Body<'_> {
 
     fn value(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<Argument> {
         match expr {
+            Expr::Call {
+                func,
+                args,
+                keywords,
+                span,
+            } if func.dotted_name().is_some_and(|n| {
+                matches!(
+                    n.as_str(),
+                    "dsl.Collected" | "Collected" | "kfp.dsl.Collected"
+                )
+            }) =>
+            {
+                let ([inner], []) = (args.as_slice(), keywords.as_slice()) else {
+                    diagnostics.push(Diagnostic::error(
+                        *span,
+                        "`dsl.Collected` takes one task output: `dsl.Collected(task.output)`",
+                    ));
+                    return None;
+                };
+                if let Argument::TaskOutput { task, output } = self.value(inner, diagnostics)? {
+                    self.collected(task, output, inner.span(), diagnostics)
+                } else {
+                    diagnostics.push(Diagnostic::error(
+                        inner.span(),
+                        "`dsl.Collected` takes the output of a task inside a `dsl.ParallelFor`",
+                    ));
+                    None
+                }
+            }
             Expr::Name(name, _) if self.poisoned.contains(name) => None,
             Expr::Name(name, span) => {
                 if self.wiring.params.iter().any(|p| &p.name == name) {

@@ -176,6 +176,7 @@ impl<'a> Wiring<'a> {
                 component.output(output).map(|o| o.ty)
             }
             Argument::LoopItem { group, field } => self.loop_item_type(*group, field.is_some()),
+            Argument::Collected { .. } => Some(IoType::Parameter(crate::model::ParamType::List)),
         }
     }
 
@@ -202,6 +203,10 @@ impl<'a> Wiring<'a> {
             Argument::TaskOutput { task, output } => {
                 format!("output `{output}` of task `{}`", self.tasks[*task].variable)
             }
+            Argument::Collected { task, output } => format!(
+                "output `{output}` of task `{}` collected over its loop",
+                self.tasks[*task].variable
+            ),
             Argument::LoopItem { group, field } => {
                 let variable = match &self.groups[*group].kind {
                     GroupKind::Loop(lp) => lp.variable.as_str(),

@@ -170,6 +170,11 @@ impl Writer<'_> {
                     python::string(output)
                 )
             }
+            Argument::Collected { task, output } => format!(
+                "dsl.Collected({}.outputs[{}])",
+                self.variables[*task],
+                python::string(output)
+            ),
             Argument::LoopItem { group, field } => match field {
                 Some(field) => format!("{}.{field}", self.loop_variables[*group]),
                 None => self.loop_variables[*group].clone(),

@@ -26,6 +26,12 @@ pub(crate) enum Argument {
         group: usize,
         field: Option<String>,
     },
+    /// `dsl.Collected(task.output)`: the output of a task inside a `dsl.ParallelFor`, one
+    /// value per iteration, as a list after the loop.
+    Collected {
+        task: usize,
+        output: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -97,7 +103,7 @@ impl Task {
             .iter()
             .copied()
             .chain(self.arguments.iter().filter_map(|(_, arg)| match arg {
-                Argument::TaskOutput { task, .. } => Some(*task),
+                Argument::TaskOutput { task, .. } | Argument::Collected { task, .. } => Some(*task),
                 _ => None,
             }))
             .collect();

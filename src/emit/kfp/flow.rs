@@ -14,6 +14,9 @@ pub(super) struct Flow<'a> {
     pub(super) inputs: Vec<BTreeMap<String, Argument>>,
     /// What each task or group waits for, among its siblings.
     pub(super) dependencies: BTreeMap<Node, BTreeSet<Node>>,
+    /// The outputs each loop collects (`dsl.Collected`), by output name: the task and its
+    /// output.
+    pub(super) collected: Vec<BTreeMap<String, (usize, String)>>,
 }
 
 /// A value that flows along the pipeline: anything but a constant.
@@ -28,8 +31,20 @@ impl<'a> Flow<'a> {
             analysis,
             inputs: vec![BTreeMap::new(); pipeline.groups.len()],
             dependencies: BTreeMap::new(),
+            collected: vec![BTreeMap::new(); pipeline.groups.len()],
         };
         for (index, task) in pipeline.tasks.iter().enumerate() {
+            for (_, argument) in &task.arguments {
+                if let Argument::Collected {
+                    task: producer,
+                    output,
+                } = argument
+                    && let Some(group) = pipeline.tasks[*producer].group
+                {
+                    let name = flow.input_name(argument);
+                    flow.collected[group].insert(name, (*producer, output.clone()));
+                }
+            }
             let chain = pipeline.chain(task.group);
             let mut channels: Vec<Argument> = task
                 .arguments
@@ -123,6 +138,11 @@ impl<'a> Flow<'a> {
         let pipeline = self.pipeline();
         let start = match channel {
             Argument::TaskOutput { task, .. } => pipeline.chain(pipeline.tasks[*task].group).len(),
+            // A loop's collected outputs are made where the loop is.
+            Argument::Collected { task, .. } => pipeline
+                .chain(pipeline.tasks[*task].group)
+                .len()
+                .saturating_sub(1),
             Argument::LoopItem { group, .. } => chain
                 .iter()
                 .position(|g| g == group)
@@ -185,7 +205,7 @@ impl<'a> Flow<'a> {
         let pipeline = self.pipeline();
         match argument {
             Argument::PipelineParam(name) => name.clone(),
-            Argument::TaskOutput { task, output } => {
+            Argument::TaskOutput { task, output } | Argument::Collected { task, output } => {
                 format!("{}-{output}", pipeline.tasks[*task].name)
             }
             Argument::LoopItem { group, field } => {
@@ -227,6 +247,7 @@ impl<'a> Flow<'a> {
                 _ => IoType::Parameter(ParamType::String),
             },
             Argument::Constant(value) => IoType::Parameter(constant_type(value)),
+            Argument::Collected { .. } => IoType::Parameter(ParamType::List),
         }
     }
 

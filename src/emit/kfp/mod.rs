@@ -417,8 +417,29 @@ impl Specs {
             GroupKind::Branches | GroupKind::ExitHandler { .. } => {}
         }
         spec.inputs = inputs;
+        let mut outputs = DagOutputs::default();
+        for (name, (task, output)) in &flow.collected[index] {
+            component.output_definitions.parameters.insert(
+                name.clone(),
+                ParameterSpec {
+                    default_value: None,
+                    description: None,
+                    is_optional: false,
+                    parameter_type: ParamType::List.ir_name(),
+                },
+            );
+            outputs.parameters.insert(
+                name.clone(),
+                DagOutputParameter {
+                    value_from_parameter: ParameterSelector {
+                        output_parameter_key: output.clone(),
+                        producer_subtask: flow.analysis.pipeline.tasks[*task].name.clone(),
+                    },
+                },
+            );
+        }
         component.dag = Some(Dag {
-            outputs: DagOutputs::default(),
+            outputs,
             tasks: self.dag(flow, Some(index)),
         });
         self.components
@@ -475,6 +496,19 @@ fn add_input(
                     },
                 );
             }
+        }
+        Argument::Collected { task, .. } => {
+            let group = pipeline.tasks[*task].group.unwrap_or_default();
+            inputs.parameters.insert(
+                name,
+                ParameterInput {
+                    task_output_parameter: Some(TaskOutputParameter {
+                        output_parameter_key: flow.input_name(argument),
+                        producer_task: pipeline.groups[group].name.clone(),
+                    }),
+                    ..ParameterInput::default()
+                },
+            );
         }
         Argument::PipelineParam(param) if dag.is_none() => {
             inputs.parameters.insert(
