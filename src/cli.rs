@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 use crate::compile::{CompileError, Options, compile};
-use crate::emit::write::write;
+use crate::emit::write::{Drift, check, write};
 use crate::model::settings::{OPTIONS, OptionKind};
 use crate::notebook::Notebook;
 use crate::render::render;
@@ -32,7 +32,8 @@ enum Command {
     #[command(
         after_help = "Options are read from the notebook's last `AutoMLOps.go(...)` or `AutoMLOps.generate(...)` call; \
 a flag overrides the notebook, and AutoMLOps 1.0's defaults fill the rest.\n\
-Exit status: 0 compiled, 1 the notebook has errors (nothing is written), 2 bad usage or I/O failure."
+Exit status: 0 compiled, 1 the notebook has errors (nothing is written), 2 bad usage or I/O failure; \
+with --check, 0 the directory is up to date and 1 it is not."
     )]
     Compile(CompileArgs),
 }
@@ -51,6 +52,10 @@ struct CompileArgs {
     /// Print how long each phase took (read, parse, analyze, emit, write) to stderr.
     #[arg(long)]
     timings: bool,
+    /// Write nothing: compare the output directory with what this compile would write there,
+    /// list the files that differ, and exit with 1 if any does (for CI and pre-commit hooks).
+    #[arg(long)]
+    check: bool,
     #[command(flatten)]
     options: OptionFlags,
 }
@@ -174,6 +179,9 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
                     .unwrap_or_else(|| Path::new(""))
                     .join("AutoMLOps")
             });
+            if args.check {
+                return check_command(args, &compiled.artifacts, &out_dir, &mut stderr);
+            }
             let before_write = std::time::Instant::now();
             write(&compiled.artifacts, &out_dir)?;
             if args.timings {
@@ -219,6 +227,44 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
         }
         Err(CompileError::Emit(error)) => Err(error.into()),
     }
+}
+
+/// `compile --check`: reports how the output directory differs from the compile's output.
+fn check_command(
+    args: &CompileArgs,
+    artifacts: &crate::emit::Artifacts,
+    out_dir: &Path,
+    stderr: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
+    let drift = check(artifacts, out_dir);
+    if drift.is_empty() {
+        writeln!(
+            stderr,
+            "{} is up to date with {} ({} files)",
+            out_dir.display(),
+            args.notebook.display(),
+            artifacts.files.len()
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for item in &drift {
+        let line = match item {
+            Drift::Changed(path) => format!("changed: {path}"),
+            Drift::Missing(path) => format!("missing: {path}"),
+            Drift::Stale(path) => format!("stale:   {path} (this compile no longer writes it)"),
+        };
+        writeln!(stderr, "{line}")?;
+    }
+    writeln!(
+        stderr,
+        "error: {} is not what {} compiles to ({} file{} differ{}); recompile it, and commit the result",
+        out_dir.display(),
+        args.notebook.display(),
+        drift.len(),
+        if drift.len() == 1 { "" } else { "s" },
+        if drift.len() == 1 { "s" } else { "" },
+    )?;
+    Ok(ExitCode::from(1))
 }
 
 fn read_params(path: &Path) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {

@@ -69,7 +69,7 @@ pub fn compile(notebook: &Notebook, options: &Options) -> Result<Compiled, Compi
                 |n| n.to_string_lossy().into_owned(),
             );
             let start = Instant::now();
-            let artifacts = emit(&analysis, &name)?;
+            let artifacts = emit(&analysis, notebook, &name)?;
             let emit = start.elapsed();
             Ok(Compiled {
                 artifacts,

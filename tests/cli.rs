@@ -406,3 +406,53 @@ fn files_automlops_did_not_write_are_never_overwritten() {
     assert!(automlops(&args, tmp.path()).status.success());
     assert!(automlops(&args, tmp.path()).status.success());
 }
+
+/// `compile --check` writes nothing: 0 when the directory is what the notebook compiles to,
+/// 1 with the changed, missing and stale files listed otherwise. Cloud Build runs it on the
+/// notebook's copy in the output.
+#[test]
+fn check_reports_drift_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let out_arg = out.to_str().unwrap();
+    let first = automlops(
+        &["compile", &example("training_kfp"), "-o", out_arg],
+        tmp.path(),
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let copy = out.join("notebook/training.ipynb");
+    let copy_arg = copy.to_str().unwrap();
+    let clean = automlops(&["compile", copy_arg, "-o", out_arg, "--check"], tmp.path());
+    assert!(clean.status.success(), "{}", stderr(&clean));
+    assert!(
+        stderr(&clean).contains("is up to date"),
+        "{}",
+        stderr(&clean)
+    );
+
+    std::fs::write(out.join("README.md"), "edited by hand\n").unwrap();
+    std::fs::remove_file(out.join("pipelines/pipeline.py")).unwrap();
+    // A file the last compile wrote (it is in the manifest) that this compile would not write.
+    std::fs::write(out.join("components/old.yaml"), "old\n").unwrap();
+    let manifest = out.join(".automlops-files");
+    let mut listed = std::fs::read_to_string(&manifest).unwrap();
+    listed.push_str("components/old.yaml\n");
+    std::fs::write(&manifest, &listed).unwrap();
+    let before = crate::common::read_tree(&out);
+    let drifted = automlops(&["compile", copy_arg, "-o", out_arg, "--check"], tmp.path());
+    assert_eq!(drifted.status.code(), Some(1), "{}", stderr(&drifted));
+    let text = stderr(&drifted);
+    for line in [
+        "changed: README.md",
+        "missing: pipelines/pipeline.py",
+        "stale:   components/old.yaml",
+        "3 files differ",
+    ] {
+        assert!(text.contains(line), "{line} not in:\n{text}");
+    }
+    assert_eq!(
+        crate::common::read_tree(&out),
+        before,
+        "--check wrote something"
+    );
+}

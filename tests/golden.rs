@@ -115,3 +115,55 @@ fn outputs_hold_no_absolute_paths() {
         assert!(!contents.contains(&parent), "{relative} contains {parent}");
     }
 }
+
+/// With CI, the output holds a copy of the notebook (cells only) that Cloud Build recompiles
+/// with `--check`: compiling the copy must give the very same tree, copy included.
+#[test]
+fn the_notebook_copy_compiles_to_the_same_tree() {
+    let mut copies = 0;
+    for entry in std::fs::read_dir(repo().join("examples")).unwrap() {
+        let dir = entry.unwrap().path();
+        let copy_dir = dir.join("expected/notebook");
+        if !copy_dir.is_dir() {
+            continue;
+        }
+        copies += 1;
+        let copy = notebook_in(&copy_dir);
+        let compiled = compile(&Notebook::read(&copy).unwrap(), &options(&dir))
+            .unwrap_or_else(|e| panic!("{} does not compile: {e:?}", copy.display()));
+        let expected = read_tree(&dir.join("expected"));
+        assert_eq!(
+            compiled.artifacts.files.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>(),
+            "{}",
+            dir.display()
+        );
+        for (relative, contents) in &compiled.artifacts.files {
+            assert!(
+                &expected[relative] == contents,
+                "{}: {relative} differs when compiled from the copy",
+                dir.display()
+            );
+        }
+    }
+    assert!(copies >= 3, "the CI examples lost their notebook copies");
+}
+
+/// Cloud Build reads `$NAME` in a step as a substitution: the compile options repeated in the
+/// check step keep a `$` as data.
+#[test]
+fn the_check_step_keeps_dollar_signs_in_options_literal() {
+    let dir = repo().join("examples/training_kfp");
+    let notebook = Notebook::read(&notebook_in(&dir)).unwrap();
+    let mut options = options(&dir);
+    options
+        .parameters
+        .push(("BQ_TABLE".to_owned(), "data.$PROJECT_ID-beans".to_owned()));
+    let compiled = compile(&notebook, &options).unwrap();
+    let build = &compiled.artifacts.files["cloudbuild.yaml"];
+    assert!(
+        build.contains("BQ_TABLE=data.$$PROJECT_ID-beans"),
+        "{build}"
+    );
+    assert!(!build.contains("data.$PROJECT_ID"), "{build}");
+}

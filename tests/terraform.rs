@@ -174,7 +174,24 @@ fn ci_plans_terraform_with_read_only_grants_on_the_state_it_reads() {
     assert!(build.contains("  dir: terraform"));
     assert!(build.contains("-backend-config=bucket=${_TF_STATE_BUCKET}"));
     assert!(build.contains("  - -lock=false"));
-    assert!(build.contains("substitutions:\n  _TF_STATE_BUCKET: my-project-tfstate\n"));
+    assert!(build.contains(
+        "substitutions:\n  _AUTOMLOPS_IMAGE: us-central1-docker.pkg.dev/my-project/vertex-mlops-af/automlops:"
+    ));
+    assert!(build.contains("\n  _TF_STATE_BUCKET: my-project-tfstate\n"));
+    // Nothing is built, planned or deployed before the committed output is checked.
+    assert!(build.contains("steps:\n- id: check-compiled-output\n  name: ${_AUTOMLOPS_IMAGE}\n"));
+    for step in [
+        "build-component-base",
+        "pin-component-image",
+        "terraform-init",
+    ] {
+        let at = &build[build.find(&format!("- id: {step}\n")).unwrap()..];
+        let wait = &at[at.find("waitFor:").unwrap()..];
+        assert!(
+            wait.starts_with("waitFor:\n  - check-compiled-output\n"),
+            "{step}: {wait}"
+        );
+    }
     // The runner is deployed only once the configuration plans.
     let deploy = &build[build.find("- id: deploy-runner").unwrap()..];
     assert!(deploy.contains("  - terraform-plan\n"), "{deploy}");

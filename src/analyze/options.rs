@@ -452,6 +452,7 @@ fn check(
             "components/",
             "configs/",
             "images/",
+            "notebook/",
             "terraform/",
             "cloud_run/",
             "pipelines/pipeline.py",

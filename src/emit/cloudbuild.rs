@@ -1,6 +1,7 @@
 //! `cloudbuild.yaml`: builds and pushes the component image and the runner image, tagged with
 //! the commit, pins the compiled pipeline to the component image of that commit, and (with
-//! `run_local` false) runs `terraform plan` for review and deploys the runner. Written through
+//! `run_local` false) first checks that the committed output is what automlops makes of the
+//! committed notebook, then runs `terraform plan` for review and deploys the runner. Written through
 //! serde, so every value is quoted by a YAML serializer.
 
 use std::collections::BTreeMap;
@@ -65,17 +66,87 @@ with open(path, "w") as f:
 /// later.
 const TERRAFORM: &str = "hashicorp/terraform:1.9.8";
 
-pub(crate) fn cloudbuild(settings: &Settings) -> Result<String, serde_norway::Error> {
+impl Step {
+    fn new(id: &'static str, name: &'static str, args: Vec<String>) -> Self {
+        Self {
+            id,
+            name,
+            entrypoint: None,
+            dir: None,
+            args,
+            wait_for: vec!["-"],
+        }
+    }
+
+    fn entrypoint(mut self, entrypoint: &'static str) -> Self {
+        self.entrypoint = Some(entrypoint);
+        self
+    }
+
+    fn dir(mut self, dir: &'static str) -> Self {
+        self.dir = Some(dir);
+        self
+    }
+
+    fn after(mut self, steps: &[&'static str]) -> Self {
+        self.wait_for = steps.to_vec();
+        self
+    }
+}
+
+/// Cloud Build reads `$NAME` in a step as a substitution; `$$` is a literal `$`.
+fn literal(text: &str) -> String {
+    text.replace('$', "$$")
+}
+
+/// The image of automlops itself that checks the committed output, the version that wrote it.
+pub(crate) fn automlops_image(settings: &Settings) -> String {
+    format!(
+        "{}:{}",
+        image(settings, "automlops"),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// `notebook_copy` is the path of the notebook's copy in the output, `recompile_args` the
+/// options of the compile that wrote it.
+pub(crate) fn cloudbuild(
+    settings: &Settings,
+    notebook_copy: &str,
+    recompile_args: &[String],
+) -> Result<String, serde_norway::Error> {
     let component = image(settings, "components/component_base");
     let runner = image(settings, "run_pipeline");
     let docker = "gcr.io/cloud-builders/docker";
-    let mut steps = vec![
-        Step {
-            id: "build-component-base",
-            name: docker,
-            entrypoint: None,
-            dir: None,
-            args: vec![
+    let mut steps = Vec::new();
+    let mut substitutions = BTreeMap::new();
+    // With CI, nothing is built before the committed output is checked to be what automlops
+    // makes of the committed notebook: a hand-edited generated file, or output of another
+    // automlops version, stops the build.
+    let first: &[&'static str] = if settings.run_local {
+        &["-"]
+    } else {
+        substitutions.insert("_AUTOMLOPS_IMAGE", automlops_image(settings));
+        let mut args = vec![
+            "compile".to_owned(),
+            notebook_copy.to_owned(),
+            "--output".to_owned(),
+            ".".to_owned(),
+            "--check".to_owned(),
+        ];
+        args.extend(recompile_args.iter().map(|a| literal(a)));
+        steps.push(Step::new(
+            "check-compiled-output",
+            "${_AUTOMLOPS_IMAGE}",
+            args,
+        ));
+        &["check-compiled-output"]
+    };
+    steps.extend([
+        Step::new(
+            "build-component-base",
+            docker,
+            vec![
                 "build".into(),
                 "--tag".into(),
                 format!("{component}:$SHORT_SHA"),
@@ -83,36 +154,31 @@ pub(crate) fn cloudbuild(settings: &Settings) -> Result<String, serde_norway::Er
                 format!("{component}:latest"),
                 "components/component_base".into(),
             ],
-            wait_for: vec!["-"],
-        },
-        Step {
-            id: "push-component-base",
-            name: docker,
-            entrypoint: None,
-            dir: None,
-            args: vec!["push".into(), "--all-tags".into(), component.clone()],
-            wait_for: vec!["build-component-base"],
-        },
-        Step {
-            id: "pin-component-image",
-            name: "python:3.12-slim",
-            entrypoint: Some("python3"),
-            dir: None,
-            args: vec![
+        )
+        .after(first),
+        Step::new(
+            "push-component-base",
+            docker,
+            vec!["push".into(), "--all-tags".into(), component.clone()],
+        )
+        .after(&["build-component-base"]),
+        Step::new(
+            "pin-component-image",
+            "python:3.12-slim",
+            vec![
                 "-c".into(),
                 PIN_SCRIPT.into(),
                 settings.pipeline_job_spec_path.clone(),
                 format!("{component}:latest"),
                 format!("{component}:$SHORT_SHA"),
             ],
-            wait_for: vec!["-"],
-        },
-        Step {
-            id: "build-runner",
-            name: docker,
-            entrypoint: None,
-            dir: None,
-            args: vec![
+        )
+        .entrypoint("python3")
+        .after(first),
+        Step::new(
+            "build-runner",
+            docker,
+            vec![
                 "build".into(),
                 "--file".into(),
                 "cloud_run/run_pipeline/Dockerfile".into(),
@@ -120,61 +186,61 @@ pub(crate) fn cloudbuild(settings: &Settings) -> Result<String, serde_norway::Er
                 format!("{runner}:$SHORT_SHA"),
                 ".".into(),
             ],
-            wait_for: vec!["pin-component-image"],
-        },
-        Step {
-            id: "push-runner",
-            name: docker,
-            entrypoint: None,
-            dir: None,
-            args: vec!["push".into(), format!("{runner}:$SHORT_SHA")],
-            wait_for: vec!["build-runner"],
-        },
-    ];
-    let mut substitutions = BTreeMap::new();
+        )
+        .after(&["pin-component-image"]),
+        Step::new(
+            "push-runner",
+            docker,
+            vec!["push".into(), format!("{runner}:$SHORT_SHA")],
+        )
+        .after(&["build-runner"]),
+    ]);
     if !settings.run_local {
         // The plan is for review in the build log; it reads the state without locking it, so
         // it never blocks or races a `terraform apply`. A configuration that does not plan
         // stops the build before the runner is deployed.
         substitutions.insert("_TF_STATE_BUCKET", settings.tf_state_bucket());
-        steps.push(Step {
-            id: "terraform-init",
-            name: TERRAFORM,
-            entrypoint: None,
-            dir: Some("terraform"),
-            args: vec![
-                "init".into(),
-                "-input=false".into(),
-                "-backend-config=bucket=${_TF_STATE_BUCKET}".into(),
-            ],
-            wait_for: vec!["-"],
-        });
-        steps.push(Step {
-            id: "terraform-plan",
-            name: TERRAFORM,
-            entrypoint: None,
-            dir: Some("terraform"),
-            args: vec!["plan".into(), "-input=false".into(), "-lock=false".into()],
-            wait_for: vec!["terraform-init"],
-        });
-        steps.push(Step {
-            id: "deploy-runner",
-            name: "gcr.io/google.com/cloudsdktool/cloud-sdk:slim",
-            entrypoint: Some("gcloud"),
-            dir: None,
-            args: vec![
-                "run".into(),
-                "deploy".into(),
-                settings.cloud_run_name.clone(),
-                format!("--image={runner}:$SHORT_SHA"),
-                format!("--region={}", settings.cloud_run_location),
-                format!("--project={}", settings.project_id),
-                format!("--service-account={}", settings.pipeline_runner_sa),
-                "--no-allow-unauthenticated".into(),
-                "--quiet".into(),
-            ],
-            wait_for: vec!["push-runner", "push-component-base", "terraform-plan"],
-        });
+        steps.push(
+            Step::new(
+                "terraform-init",
+                TERRAFORM,
+                vec![
+                    "init".into(),
+                    "-input=false".into(),
+                    "-backend-config=bucket=${_TF_STATE_BUCKET}".into(),
+                ],
+            )
+            .dir("terraform")
+            .after(first),
+        );
+        steps.push(
+            Step::new(
+                "terraform-plan",
+                TERRAFORM,
+                vec!["plan".into(), "-input=false".into(), "-lock=false".into()],
+            )
+            .dir("terraform")
+            .after(&["terraform-init"]),
+        );
+        steps.push(
+            Step::new(
+                "deploy-runner",
+                "gcr.io/google.com/cloudsdktool/cloud-sdk:slim",
+                vec![
+                    "run".into(),
+                    "deploy".into(),
+                    settings.cloud_run_name.clone(),
+                    format!("--image={runner}:$SHORT_SHA"),
+                    format!("--region={}", settings.cloud_run_location),
+                    format!("--project={}", settings.project_id),
+                    format!("--service-account={}", settings.pipeline_runner_sa),
+                    "--no-allow-unauthenticated".into(),
+                    "--quiet".into(),
+                ],
+            )
+            .entrypoint("gcloud")
+            .after(&["push-runner", "push-component-base", "terraform-plan"]),
+        );
     }
     let build = CloudBuild {
         steps,

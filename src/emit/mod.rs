@@ -4,6 +4,7 @@
 mod cloudbuild;
 mod config;
 mod kfp;
+mod notebook_copy;
 mod pipeline_py;
 mod python;
 mod shell;
@@ -43,7 +44,11 @@ impl EmitError {
 
 /// Produces every file of the output directory. `notebook` is the notebook's file name, quoted
 /// in headers so users know where generated files come from.
-pub(crate) fn emit(analysis: &Analysis, notebook: &str) -> Result<Artifacts, EmitError> {
+pub(crate) fn emit(
+    analysis: &Analysis,
+    source: &crate::notebook::Notebook,
+    notebook: &str,
+) -> Result<Artifacts, EmitError> {
     let notebook = printable(notebook);
     let settings = &analysis.settings;
     let mut files = BTreeMap::new();
@@ -93,8 +98,12 @@ pub(crate) fn emit(analysis: &Analysis, notebook: &str) -> Result<Artifacts, Emi
     {
         files.insert(path, text);
     }
-    let build =
-        cloudbuild::cloudbuild(settings).map_err(|e| EmitError::new("cloudbuild.yaml", e))?;
+    let copy_path = notebook_copy::path(&notebook);
+    if !settings.run_local {
+        files.insert(copy_path.clone(), notebook_copy::copy(source));
+    }
+    let build = cloudbuild::cloudbuild(settings, &copy_path, &analysis.recompile_args)
+        .map_err(|e| EmitError::new("cloudbuild.yaml", e))?;
     files.insert(
         "cloudbuild.yaml".to_owned(),
         format!(

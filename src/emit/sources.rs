@@ -184,6 +184,11 @@ struct Readme<'a> {
     runner: &'a str,
     schedule: Option<&'a str>,
     project_id: &'a str,
+    /// Where the notebook's copy is, which CI recompiles.
+    notebook_copy: String,
+    automlops_image: String,
+    /// The compile's options, quoted for the shell, each after a space.
+    check_options: String,
 }
 
 /// The scripts of `scripts/` besides `create_resources.sh`, as (path, contents).
@@ -245,6 +250,16 @@ pub(super) fn readme(analysis: &Analysis, notebook: &str) -> Result<String, aska
             runner: &settings.cloud_run_name,
             schedule: settings.schedule.as_deref(),
             project_id: &settings.project_id,
+            notebook_copy: super::notebook_copy::path(notebook),
+            automlops_image: super::cloudbuild::automlops_image(settings),
+            check_options: analysis
+                .recompile_args
+                .iter()
+                .fold(String::new(), |mut text, arg| {
+                    text.push(' ');
+                    text.push_str(&super::shell::quote(arg));
+                    text
+                }),
         }
         .render(),
     )

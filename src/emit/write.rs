@@ -180,6 +180,36 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
     Ok(())
 }
 
+/// How a file of the output directory differs from what a compile would write there.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Drift {
+    /// The file holds something else.
+    Changed(String),
+    /// The file is not there.
+    Missing(String),
+    /// An earlier compile wrote the file (it is in the manifest); this one would remove it.
+    Stale(String),
+}
+
+/// Compares the output directory with a compile's files, and touches nothing.
+pub(crate) fn check(artifacts: &Artifacts, out_dir: &Path) -> Vec<Drift> {
+    let mut drift = Vec::new();
+    for (relative, contents) in &artifacts.files {
+        match fs::read(out_dir.join(relative)) {
+            Ok(bytes) if bytes == contents.as_bytes() => {}
+            Ok(_) => drift.push(Drift::Changed(relative.clone())),
+            Err(_) => drift.push(Drift::Missing(relative.clone())),
+        }
+    }
+    let old_manifest = fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
+    for stale in old_manifest.lines() {
+        if !artifacts.files.contains_key(stale) && removable(out_dir, stale).is_some() {
+            drift.push(Drift::Stale(stale.to_owned()));
+        }
+    }
+    drift
+}
+
 #[cfg(test)]
 mod tests {
     use super::removable;
