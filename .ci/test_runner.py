@@ -242,16 +242,16 @@ def floats(value: Any) -> Any:
     return value
 
 
-def dags(spec: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """Every DAG of a pipeline spec: the root's and the components'."""
-    found = [spec["root"]]
-    found += list(spec.get("components", {}).values())
-    return [c["dag"] for c in found if "dag" in c]
+def dags(spec: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    """Every DAG of a pipeline spec by component name: the root's (as "") and the groups'."""
+    found = {"": spec["root"]}
+    found.update(spec.get("components", {}))
+    return {name: c["dag"] for name, c in found.items() if "dag" in c}
 
 
 def without_caching(spec: Dict[str, Any]) -> Dict[str, Any]:
     spec = copy.deepcopy(spec)
-    for dag in dags(spec):
+    for dag in dags(spec).values():
         for task in dag.get("tasks", {}).values():
             task.pop("cachingOptions", None)
     return spec
@@ -361,7 +361,10 @@ class SubmissionChecks(unittest.TestCase):
         sent = body["pipelineSpec"]
         self.assertEqual(floats(without_caching(sent)), floats(without_caching(compiled)),
                          "the submitted pipelineSpec differs from the compiled one")
-        for sent_dag, compiled_dag in zip(dags(sent), dags(compiled)):
+        compiled_dags = dags(compiled)
+        self.assertEqual(sorted(dags(sent)), sorted(compiled_dags))
+        for dag_name, sent_dag in dags(sent).items():
+            compiled_dag = compiled_dags[dag_name]
             for name, task in sent_dag.get("tasks", {}).items():
                 options = task.get("cachingOptions", {})
                 if caching is None:  # as compiled
@@ -779,6 +782,31 @@ class CommandLineTest(SubmissionChecks):
         overrides = valid_overrides(self.job)
         self.check_run(self.param_args(overrides) + ["--label", "team=ml"], overrides,
                        {"automlops-runner": "cli", "team": "ml"}, caching=False)
+
+    def test_image_tag_pins_latest_images(self) -> None:
+        assert FAKE is not None
+        status, _, err = self.run_main(*self.param_args(valid_overrides(self.job)),
+                                       "--image-tag", "abc1234")
+        self.assertEqual(status, 0, err)
+        posts = FAKE.job_posts()
+        self.assertEqual(len(posts), 1)
+        sent = posts[0]["body"]["pipelineSpec"]["deploymentSpec"]["executors"]
+        compiled = self.job["pipelineSpec"]["deploymentSpec"]["executors"]
+        self.assertEqual(sorted(sent), sorted(compiled))
+        for name, executor in compiled.items():
+            image = executor["container"]["image"]
+            want = image[: -len("latest")] + "abc1234" if image.endswith(":latest") else image
+            self.assertEqual(sent[name]["container"]["image"], want, name)
+        # The compiled job on disk is left as it was.
+        self.assertEqual(load_tree_job(self.tree), self.job)
+
+    def test_bad_image_tag(self) -> None:
+        assert FAKE is not None
+        status, _, err = self.run_main(*self.param_args(valid_overrides(self.job)),
+                                       "--image-tag", "no tags/with spaces")
+        self.assertEqual(status, 1)
+        self.assertIn("is not a Docker image tag", err)
+        self.assertEqual(FAKE.job_posts(), [])
 
     def test_caching(self) -> None:
         overrides = valid_overrides(self.job)

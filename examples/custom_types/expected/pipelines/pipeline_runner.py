@@ -50,6 +50,7 @@ __all__ = [
     "parameter_definitions",
     "parameter_problems",
     "parse_param",
+    "pin_images",
     "submit",
 ]
 
@@ -366,6 +367,28 @@ def console_url(resource_name: str, project: str, location: str) -> str:
     )
 
 
+# A Docker image tag.
+_IMAGE_TAG_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+def pin_images(job: Mapping[str, Any], tag: str) -> Dict[str, Any]:
+    """A copy of the job whose executors run the images they name `:latest` at `:tag`.
+
+    Vertex AI caches steps by image name: a run of `:latest` may reuse results of an older
+    image. scripts/build_components.sh tags each build (the commit) and records the tag.
+    """
+    if not _IMAGE_TAG_PATTERN.match(tag):
+        raise ConfigError(f"{tag!r} is not a Docker image tag")
+    pinned = copy.deepcopy(dict(job))
+    executors = pinned.get("pipelineSpec", {}).get("deploymentSpec", {}).get("executors", {})
+    for executor in executors.values():
+        container = executor.get("container") or {}
+        image = container.get("image", "")
+        if image.endswith(":latest"):
+            container["image"] = image[: -len("latest")] + tag
+    return pinned
+
+
 def submit(
     job_path: PathLike,
     project: str,
@@ -377,12 +400,14 @@ def submit(
     labels: Optional[Mapping[str, str]],
     display_name: Optional[str] = None,
     job_id: Optional[str] = None,
+    image_tag: Optional[str] = None,
 ) -> Tuple[str, str]:
     """Submits the compiled PipelineJob at `job_path` to Vertex AI, without waiting for it.
 
     `parameter_values` should come from `merge_parameters`. `enable_caching` False or True
     sets every task's caching; None keeps each task's compiled setting. `display_name`
-    defaults to the job's displayName, `job_id` to `new_job_id(...)`. The run executes as
+    defaults to the job's displayName, `job_id` to `new_job_id(...)`. `image_tag` runs the
+    images the job names `:latest` at that tag (`pin_images`). The run executes as
     `service_account`. Credentials are the environment's (Application Default Credentials,
     or whatever `aiplatform.init` set).
 
@@ -390,23 +415,32 @@ def submit(
     """
     from google.cloud import aiplatform  # imported here: a dry run or --help does not need it
 
+    import tempfile
+
     job = load_job(job_path)
     pipeline_name = (
         job["pipelineSpec"].get("pipelineInfo", {}).get("name")
         or job.get("displayName")
         or "pipeline"
     )
-    pipeline_job = aiplatform.PipelineJob(
-        display_name=display_name or job.get("displayName") or pipeline_name,
-        template_path=str(job_path),
-        job_id=job_id or new_job_id(pipeline_name),
-        pipeline_root=pipeline_root,
-        parameter_values=dict(parameter_values),
-        enable_caching=enable_caching,
-        labels=dict(labels) if labels else None,
-        project=project,
-        location=location,
-    )
+    with tempfile.TemporaryDirectory(prefix="pipeline_job-") as scratch:
+        template_path = str(job_path)
+        if image_tag:
+            template_path = str(Path(scratch) / "pipeline_job.json")
+            with open(template_path, "w", encoding="utf-8") as f:
+                json.dump(pin_images(job, image_tag), f)
+        # The template is read here, so the pinned copy may go once this returns.
+        pipeline_job = aiplatform.PipelineJob(
+            display_name=display_name or job.get("displayName") or pipeline_name,
+            template_path=template_path,
+            job_id=job_id or new_job_id(pipeline_name),
+            pipeline_root=pipeline_root,
+            parameter_values=dict(parameter_values),
+            enable_caching=enable_caching,
+            labels=dict(labels) if labels else None,
+            project=project,
+            location=location,
+        )
     pipeline_job.submit(service_account=service_account)
     resource_name = pipeline_job.resource_name
     return resource_name, console_url(resource_name, project, location)
@@ -469,6 +503,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the options file of the generated tree (default: %(default)s)",
     )
     parser.add_argument(
+        "--image-tag",
+        metavar="TAG",
+        help="run the images the pipeline names `:latest` at TAG instead, as built by "
+        "scripts/build_components.sh (which records its tag in .component-image-tag, "
+        "and scripts/run_pipeline.sh passes it)",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="print the parameter values the run would get, as JSON, and submit nothing",
@@ -495,6 +536,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             name, value = parse_param(text, parameter_type)
             overrides[name] = value
         values = merge_parameters(job, overrides)
+        if args.image_tag:
+            pin_images(job, args.image_tag)  # refuses a tag Docker would not accept
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -523,6 +566,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parameter_values=values,
             enable_caching=None if args.caching else False,
             labels=labels,
+            image_tag=args.image_tag,
         )
     except Exception as e:  # noqa: BLE001 - report any failure of the submission plainly
         print(f"error: submitting the pipeline failed: {type(e).__name__}: {e}", file=sys.stderr)
