@@ -113,7 +113,11 @@ impl Drop for Staging {
 pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
     // The list of files the last compile wrote: what may be replaced, and what may be removed.
     let old_manifest = fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
-    preflight(artifacts, out_dir, &old_manifest)?;
+    // A directory that does not exist yet has nothing in the way.
+    let fresh = fs::symlink_metadata(out_dir).is_err();
+    if !fresh {
+        preflight(artifacts, out_dir, &old_manifest)?;
+    }
     let parent = match out_dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -124,10 +128,16 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     let staging = Staging(parent.join(format!(".{name}.automlops-{}", std::process::id())));
     let _ = fs::remove_dir_all(&staging.0);
+    // Each directory of the staging tree is made once (a thousand components share
+    // `components/`), without asking the file system about it again.
+    let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for (relative, contents) in &artifacts.files {
         let path = staging.0.join(relative);
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent()
+            && !made.contains(dir)
+        {
             fs::create_dir_all(dir).map_err(at(dir))?;
+            made.extend(dir.ancestors().map(Path::to_path_buf));
         }
         fs::write(&path, contents).map_err(at(&path))?;
         #[cfg(unix)]
