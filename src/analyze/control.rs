@@ -154,6 +154,10 @@ impl Body<'_> {
             if let Some(item) = &item {
                 self.poisoned.remove(item);
             }
+            if class != "Else" && class != "ParallelFor" && class != "ExitHandler" {
+                let end = (self.wiring.current, self.wiring.body_of_current().len());
+                self.failed_chain = Some(end);
+            }
             return;
         };
         let before = diagnostics.has_errors();
@@ -198,7 +202,8 @@ impl Body<'_> {
     fn display_name(&self, expr: Option<&Expr>, diagnostics: &mut Diagnostics) -> Option<String> {
         let expr = expr?;
         match self.env.eval(expr, self.source_of).to_json() {
-            Some(serde_json::Value::String(name)) => Some(name),
+            // kfp falls back to the group's own name for an empty one.
+            Some(serde_json::Value::String(name)) => Some(name).filter(|n| !n.is_empty()),
             Some(serde_json::Value::Null) => None,
             _ => {
                 diagnostics.push(Diagnostic::error(
@@ -272,6 +277,11 @@ impl Body<'_> {
                 Node::Task(_) => None,
             });
         let Some((previous, previous_condition)) = previous else {
+            let here = (self.wiring.current, self.wiring.body_of_current().len());
+            if self.failed_chain == Some(here) {
+                // The chain's earlier block was refused, and reported.
+                return None;
+            }
             let after_else = matches!(
                 self.wiring.body_of_current().last(),
                 Some(Node::Group(g)) if matches!(self.wiring.groups[*g].kind, GroupKind::Branches)
@@ -355,9 +365,25 @@ impl Body<'_> {
             ));
             return None;
         }
+        for side in [left.as_ref(), right.as_ref()] {
+            if let Expr::Other { kind, span } = side {
+                diagnostics.push(
+                    Diagnostic::error(*span, format!("a kfp condition cannot compare {kind}"))
+                        .with_hint("compare a pipeline parameter, a task output or a loop item with a string, a number or a boolean"),
+                );
+                return None;
+            }
+        }
         let left_arg = self.argument(left, diagnostics);
         let right_arg = self.argument(right, diagnostics);
         let (left_arg, right_arg) = (left_arg?, right_arg?);
+        // The block reads its operands itself: they must reach the block it is in.
+        let here = self.wiring.current_chain();
+        for (arg, side) in [(&left_arg, left.as_ref()), (&right_arg, right.as_ref())] {
+            if !self.passed_by_kfp(arg, &here, side.span(), diagnostics) {
+                return None;
+            }
+        }
         if matches!(left_arg, Argument::Constant(_)) && matches!(right_arg, Argument::Constant(_)) {
             diagnostics.push(
                 Diagnostic::error(
@@ -383,11 +409,11 @@ impl Body<'_> {
                 }
             }
             if let Argument::Constant(serde_json::Value::String(text)) = arg
-                && text.contains(['\'', '\\', '\n'])
+                && (text.contains(['\'', '\\']) || text.chars().any(char::is_control))
             {
                 diagnostics.push(
-                    Diagnostic::error(side.span(), "kfp writes this string into the condition unescaped, so a quote, backslash or newline in it breaks the condition")
-                        .with_hint("compare with a string without `'`, `\\` or newlines"),
+                    Diagnostic::error(side.span(), "kfp writes this string into the condition unescaped, so a quote, a backslash or a control character (a newline) in it breaks the condition")
+                        .with_hint("compare with a string without `'`, `\\` or control characters"),
                 );
                 return None;
             }
@@ -416,8 +442,18 @@ impl Body<'_> {
             return None;
         }
         // `3 < x` is `x > 3` to Python: the constant has no comparison with a kfp value, so
-        // Python asks the value, with the operator reflected.
-        if matches!(left_arg, Argument::Constant(_)) {
+        // Python asks the value, with the operator reflected. A loop item's class derives from
+        // the class of parameters and outputs, and Python asks the derived class first: `n < item`
+        // is `item > n`.
+        let reflect = matches!(
+            (&left_arg, &right_arg),
+            (Argument::Constant(_), _)
+                | (
+                    Argument::PipelineParam(_) | Argument::TaskOutput { .. },
+                    Argument::LoopItem { .. }
+                )
+        );
+        if reflect {
             let reflected = match op {
                 CmpOp::Lt => CmpOp::Gt,
                 CmpOp::LtE => CmpOp::GtE,
@@ -546,6 +582,10 @@ impl Body<'_> {
                 return None;
             }
             channel => {
+                let here = self.wiring.current_chain();
+                if !self.passed_by_kfp(&channel, &here, items_expr.span(), diagnostics) {
+                    return None;
+                }
                 match self.wiring.argument_type(&channel) {
                     Some(IoType::Parameter(ParamType::List)) | None => {}
                     Some(other) => {
@@ -581,6 +621,11 @@ impl Body<'_> {
             }),
         );
         if !variable.is_empty() {
+            // The loop variable takes the name over: a task or an earlier loop's item of the
+            // same name is gone from here on, as in Python.
+            self.tasks.remove(&variable);
+            self.poisoned.remove(&variable);
+            self.closed_loops.remove(&variable);
             self.loop_vars.insert(variable, group);
         }
         Some(group)
@@ -621,9 +666,11 @@ impl Body<'_> {
         let exit_task = match exit_expr {
             Expr::Name(name, _) if self.tasks.contains_key(name) => self.tasks[name],
             Expr::Name(name, _) if self.poisoned.contains(name) => return None,
+            // `dsl.ExitHandler(notify(...))` creates the exit task right there.
+            Expr::Call { .. } => self.task_expr(exit_expr, None, diagnostics)?,
             other => {
                 diagnostics.push(
-                    Diagnostic::error(other.span(), "`dsl.ExitHandler` takes the variable of a task created before it")
+                    Diagnostic::error(other.span(), "`dsl.ExitHandler` takes a task: a component call, or the variable of a task created before it")
                         .with_hint("write `exit_task = notify(...)` above, then `with dsl.ExitHandler(exit_task):`"),
                 );
                 return None;
@@ -718,6 +765,85 @@ impl Body<'_> {
         Some(Argument::Collected { task, output })
     }
 
+    /// kfp's name for a value, as it names the inputs that pass it into blocks.
+    fn kfp_channel_name(&self, argument: &Argument) -> Option<String> {
+        match argument {
+            Argument::Constant(_) => None,
+            Argument::PipelineParam(name) => Some(name.clone()),
+            Argument::TaskOutput { task, output } | Argument::Collected { task, output } => {
+                Some(format!("{}-{output}", self.wiring.tasks[*task].name))
+            }
+            Argument::LoopItem { group, .. } => self.loop_item_name(*group),
+        }
+    }
+
+    fn loop_item_name(&self, group: usize) -> Option<String> {
+        let GroupKind::Loop(lp) = &self.wiring.groups.get(group)?.kind else {
+            return None;
+        };
+        Some(match &lp.items {
+            LoopItems::Channel(items) => format!("{}-loop-item", self.kfp_channel_name(items)?),
+            LoopItems::Raw { code, .. } => format!("loop-item-param-{code}"),
+        })
+    }
+
+    /// kfp 2.17.3 stops passing a value down into nested blocks at the first loop whose item's
+    /// name contains the value's name (a substring test in `get_inputs_for_all_groups`): `s`
+    /// or `xs` inside a loop over `xs` (`xs-loop-item`). Below such a loop the value is
+    /// missing, and the pipeline kfp writes cannot run. `here` is the chain of groups around
+    /// the reader (a task, or a block that reads the value itself): the innermost one must
+    /// receive the value.
+    pub(super) fn passed_by_kfp(
+        &self,
+        argument: &Argument,
+        here: &[usize],
+        span: Span,
+        diagnostics: &mut Diagnostics,
+    ) -> bool {
+        let Some(name) = self.kfp_channel_name(argument) else {
+            return true;
+        };
+        let origin = match argument {
+            Argument::TaskOutput { task, .. } => self.wiring.task_chain(*task).len(),
+            Argument::Collected { task, .. } => {
+                self.wiring.task_chain(*task).len().saturating_sub(1)
+            }
+            Argument::LoopItem { group, .. } => here
+                .iter()
+                .position(|g| g == group)
+                .map_or(here.len(), |p| p + 1),
+            _ => 0,
+        };
+        let Some((_, passing)) = here.split_last() else {
+            return true;
+        };
+        for &group in passing.iter().skip(origin) {
+            if let Some(item) = self.loop_item_name(group)
+                && item.contains(&name)
+            {
+                diagnostics.push(
+                    Diagnostic::error(span, format!("kfp 2.17.3 does not pass `{name}` into the blocks inside the loop whose item it names `{item}`: it tests whether one name contains the other, so the pipeline it writes cannot run"))
+                        .with_hint("rename the parameter, the task or the loop's list so that neither name contains the other"),
+                );
+                return false;
+            }
+        }
+        true
+    }
+
+    /// A task kfp names as a block (`condition-2` for a component named `condition`) would
+    /// share its component entry with the block's.
+    pub(super) fn check_group_names(&self, diagnostics: &mut Diagnostics) {
+        for task in &self.wiring.tasks {
+            if self.wiring.groups.iter().any(|g| g.name == task.name) {
+                diagnostics.push(
+                    Diagnostic::error(task.span, format!("kfp names this task `{}`, as it names one of the pipeline's control-flow blocks", task.name))
+                        .with_hint("rename the component: `condition`, `for_loop`, `exit_handler` and `condition_branches` clash with the names of blocks"),
+                );
+            }
+        }
+    }
+
     /// kfp gives a `dsl.PipelineTaskFinalStatus` input only to the exit task of an exit
     /// handler, and refuses it anywhere else.
     pub(super) fn check_final_status(&self, diagnostics: &mut Diagnostics) {
@@ -781,7 +907,9 @@ impl Body<'_> {
             Some(GroupKind::ExitHandler { .. }) => "a `dsl.ExitHandler` block",
             _ => "a `dsl.If`/`dsl.Elif`/`dsl.Else` block (it may not run)",
         };
-        let hint = if matches!(block.map(|g| &g.kind), Some(GroupKind::Loop(_))) {
+        let hint = if !data {
+            "`.after(...)` may wait for a task of the same block or of an enclosing one, or for a whole `dsl.ParallelFor` loop; a task inside a `dsl.If` block may not run at all"
+        } else if matches!(block.map(|g| &g.kind), Some(GroupKind::Loop(_))) {
             "kfp passes values into blocks, never out of them: use the output inside the loop, or pass `dsl.Collected(task.output)` to a list input after the loop to get every iteration's value"
         } else {
             "kfp passes values into blocks, never out of them: use the output inside the block that created it"

@@ -269,6 +269,7 @@ pub(crate) fn pipeline(
             name: s.name.clone(),
             ty: s.ty,
             default: None,
+            optional: false,
         })
         .collect();
     let by_name: std::collections::HashMap<&str, usize> = components

@@ -327,6 +327,7 @@ pub(crate) fn pipeline(
             name: param.name.clone(),
             ty,
             default,
+            optional: param.default.is_some(),
         });
     }
     let mut body = Body {
@@ -339,6 +340,7 @@ pub(crate) fn pipeline(
         tasks: Tasks::new(),
         loop_vars: HashMap::new(),
         closed_loops: std::collections::HashSet::new(),
+        failed_chain: None,
         chain_spans: HashMap::new(),
         poisoned: std::collections::HashSet::new(),
         failed,
@@ -349,6 +351,7 @@ pub(crate) fn pipeline(
         body.stmt(stmt, position, diagnostics);
     }
     body.check_final_status(diagnostics);
+    body.check_group_names(diagnostics);
     let (tasks, groups, body) = body.wiring.finish();
     if tasks.is_empty() && !diagnostics.has_errors() {
         diagnostics.push(Diagnostic::error(
@@ -374,6 +377,9 @@ pub(super) struct Body<'a> {
     pub(super) loop_vars: HashMap<String, usize>,
     /// Loop variables of loops already closed, for a clear message when one is used after.
     pub(super) closed_loops: std::collections::HashSet<String>,
+    /// Where a refused `If`/`Elif` block ended (its group, and the length of its body): an
+    /// `Elif`/`Else` right there continues a chain already reported.
+    pub(super) failed_chain: Option<(Option<usize>, usize)>,
     /// Where each `condition-branches` group's chain continued (its first `Elif`/`Else`).
     pub(super) chain_spans: HashMap<usize, Span>,
     /// Variables assigned a call that had errors: using them is not reported again.
@@ -396,6 +402,7 @@ impl Body<'_> {
                     match (variable_name(target), task) {
                         (Some(name), Some(task)) => {
                             self.poisoned.remove(name);
+                            self.closed_loops.remove(name);
                             self.tasks.insert(name.to_owned(), task);
                         }
                         (Some(name), None) => {
@@ -515,7 +522,7 @@ impl Body<'_> {
     }
 
     /// A component call, possibly followed by `.after(...)`; returns the new task.
-    fn task_expr(
+    pub(super) fn task_expr(
         &mut self,
         expr: &Expr,
         variable: Option<&str>,
@@ -588,7 +595,7 @@ impl Body<'_> {
                 continue;
             };
             attempted.push(input.clone());
-            let Some(value) = self.argument(&keyword.value, diagnostics) else {
+            let Some(value) = self.task_argument(&keyword.value, diagnostics) else {
                 continue;
             };
             let input_span = Span::new(
@@ -641,6 +648,14 @@ impl Body<'_> {
         Some(argument)
     }
 
+    /// An argument of a task created here, with kfp 2.17.3's way of passing it checked.
+    fn task_argument(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<Argument> {
+        let argument = self.argument(expr, diagnostics)?;
+        let here = self.wiring.current_chain();
+        self.passed_by_kfp(&argument, &here, expr.span(), diagnostics)
+            .then_some(argument)
+    }
+
     fn value(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<Argument> {
         match expr {
             Expr::Call {
@@ -674,6 +689,15 @@ impl Body<'_> {
             }
             Expr::Name(name, _) if self.poisoned.contains(name) => None,
             Expr::Name(name, span) => {
+                // After its loop, a loop variable still names the item in Python, whatever it
+                // named before the loop.
+                if self.closed_loops.contains(name) {
+                    diagnostics.push(
+                        Diagnostic::error(*span, format!("loop item `{name}` exists only inside its `dsl.ParallelFor` block"))
+                            .with_hint("use it inside the block; to use the results of every iteration, pass them to a task inside the loop"),
+                    );
+                    return None;
+                }
                 if self.wiring.params.iter().any(|p| &p.name == name) {
                     return Some(Argument::PipelineParam(name.clone()));
                 }
@@ -689,13 +713,6 @@ impl Body<'_> {
                                     list_names(outputs.iter().map(|o| o.name.as_str()))
                                 ),
                             }),
-                    );
-                    return None;
-                }
-                if self.closed_loops.contains(name) && self.env.get(name).is_none() {
-                    diagnostics.push(
-                        Diagnostic::error(*span, format!("loop item `{name}` exists only inside its `dsl.ParallelFor` block"))
-                            .with_hint("use it inside the block; to use the results of every iteration, pass them to a task inside the loop"),
                     );
                     return None;
                 }
@@ -795,6 +812,15 @@ impl Body<'_> {
     }
 
     fn task_of(&self, expr: &Expr, diagnostics: &mut Diagnostics) -> Option<usize> {
+        if let Expr::Name(name, span) = expr
+            && self.closed_loops.contains(name)
+        {
+            diagnostics.push(Diagnostic::error(
+                *span,
+                format!("`{name}` is the item of a closed `dsl.ParallelFor` loop, not a task"),
+            ));
+            return None;
+        }
         if let Expr::Name(name, _) = expr {
             if let Some(&task) = self.tasks.get(name) {
                 return Some(task);

@@ -67,7 +67,7 @@ pub(crate) fn parameter_values(
     }
     for param in &pipeline.params {
         let given = entries.iter().any(|(key, _, _)| key == &param.name);
-        if !given && param.default.is_none() {
+        if !given && !param.optional {
             diagnostics.push(
                 Diagnostic::warning(params.and_then(|p| p.span), format!("pipeline parameter `{}` has no value: it is not in `pipeline_params` and has no default", param.name))
                     .with_hint("add it to `pipeline_params`, or give it when the pipeline runs"),
@@ -88,7 +88,7 @@ pub(crate) fn check_scheduled_values(
     let missing: Vec<String> = pipeline
         .params
         .iter()
-        .filter(|p| p.default.is_none() && !values.contains_key(&p.name))
+        .filter(|p| !p.optional && !values.contains_key(&p.name))
         .map(|p| format!("`{}`", p.name))
         .collect();
     if !missing.is_empty() {

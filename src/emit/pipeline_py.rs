@@ -90,6 +90,7 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
                 p.ty.python(),
                 python::literal(default)
             ),
+            None if p.optional => format!("{}: {} = None", p.name, p.ty.python()),
             None => format!("{}: {}", p.name, p.ty.python()),
         })
         .collect();

@@ -8,6 +8,8 @@ pub(crate) struct PipelineParam {
     pub(crate) name: String,
     pub(crate) ty: ParamType,
     pub(crate) default: Option<serde_json::Value>,
+    /// Whether a run may leave it out: it has a default, possibly `None`.
+    pub(crate) optional: bool,
 }
 
 /// Where a task input's value comes from.

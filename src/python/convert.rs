@@ -320,6 +320,7 @@ fn stmt_kind(stmt: &py::Stmt) -> &'static str {
 fn expr_kind(expr: &py::Expr) -> &'static str {
     match expr {
         py::Expr::Lambda(_) => "a lambda",
+        py::Expr::UnaryOp(unary) if unary.op == py::UnaryOp::Not => "a `not` expression",
         py::Expr::Compare(_) => "a comparison",
         py::Expr::BoolOp(_) => "a boolean operation",
         py::Expr::If(_) => "a conditional expression",

@@ -133,7 +133,9 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// Makes `channel` an input of every group of `chain` below the place it is made.
+    /// Makes `channel` an input of every group of `chain` below the place it is made, and, as
+    /// kfp 2.17.3 does, of none below a loop whose item's name contains the channel's name
+    /// (analysis refuses the pipelines where a group below needs it).
     fn pass_down(&mut self, channel: &Argument, chain: &[usize]) {
         let pipeline = self.pipeline();
         let start = match channel {
@@ -150,8 +152,15 @@ impl<'a> Flow<'a> {
             _ => 0,
         };
         let name = self.input_name(channel);
+        let kfp_name = self.channel_name(channel);
         for &group in chain.iter().skip(start) {
             self.inputs[group].insert(name.clone(), channel.clone());
+            if let GroupKind::Loop(_) = &pipeline.groups[group].kind {
+                let item = self.channel_name(&Argument::LoopItem { group, field: None });
+                if item.contains(&kfp_name) {
+                    break;
+                }
+            }
         }
     }
 

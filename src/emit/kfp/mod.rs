@@ -238,7 +238,7 @@ pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Er
             ParameterSpec {
                 default_value: param.default.as_ref().map(as_proto_value),
                 description: None,
-                is_optional: param.default.is_some(),
+                is_optional: param.optional,
                 parameter_type: param.ty.ir_name(),
             },
         );

@@ -302,7 +302,11 @@ def merge_parameters(
     merged.update(copy.deepcopy(dict(overrides)))
 
     missing = sorted(
-        name for name in definitions if merged.get(name) is None and name not in overrides
+        name
+        for name, definition in definitions.items()
+        if merged.get(name) is None
+        and name not in overrides
+        and not definition.get("isOptional")
     )
     if missing:
         problems.append(
