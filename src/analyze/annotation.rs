@@ -35,6 +35,35 @@ fn param_type(expr: &Expr) -> Option<ParamType> {
     }
 }
 
+/// What kfp reads from a list annotation for the items of a loop over it: `List[int]` has
+/// integer items, `List[Dict[str, float]]` dict items whose fields are floats. `None` where
+/// the annotation does not say (`list`, `List`), which kfp types as a string.
+pub(crate) fn list_item_types(expr: &Expr) -> (Option<ParamType>, Option<ParamType>) {
+    let Expr::Subscript { value, index, .. } = expr else {
+        return (None, None);
+    };
+    match last_segment(value).as_deref() {
+        Some("List" | "list") => {}
+        Some("Optional") => return list_item_types(index),
+        _ => return (None, None),
+    }
+    let item = param_type(index);
+    let field = match index.as_ref() {
+        Expr::Subscript {
+            value: dict,
+            index: pair,
+            ..
+        } if matches!(last_segment(dict).as_deref(), Some("Dict" | "dict")) => {
+            match pair.as_ref() {
+                Expr::Tuple(types, _) if types.len() == 2 => param_type(&types[1]),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    (item, field)
+}
+
 fn artifact_type(expr: &Expr) -> Option<ArtifactType> {
     ArtifactType::from_python(&last_segment(expr)?)
 }

@@ -428,11 +428,11 @@ impl Body<'_> {
                 ),
             );
             let loop_item = |a: &Argument| {
-                matches!(a, Argument::LoopItem { group, .. }
-                    if matches!(&self.wiring.groups[*group].kind, GroupKind::Loop(lp) if matches!(lp.items, LoopItems::Channel(_))))
+                matches!(a, Argument::LoopItem { group, field }
+                    if self.wiring.loop_item_type(*group, field.is_some()).is_none())
             };
             diagnostic = if loop_item(&left_arg) || loop_item(&right_arg) {
-                diagnostic.with_hint("kfp types the item of a list parameter or output as a string; compare it with a string, or loop over a literal list whose items have the type you compare with")
+                diagnostic.with_hint("kfp types the item of a `list` parameter or of a task output as a string: compare it with a string, or annotate the parameter with its items' type (`List[int]`), or loop over a literal list")
             } else {
                 diagnostic.with_hint(
                     "compare values of the same type (an integer and a float may be compared)",
@@ -560,7 +560,11 @@ impl Body<'_> {
                 let (item_type, field_type) =
                     raw_item_types(&values, items_expr.span(), diagnostics)?;
                 let code = self.wiring.next_group_id();
-                (LoopItems::Raw { values, code }, item_type, field_type)
+                (
+                    LoopItems::Raw { values, code },
+                    Some(item_type),
+                    Some(field_type),
+                )
             }
             Argument::Constant(_) => {
                 diagnostics.push(
@@ -601,11 +605,18 @@ impl Body<'_> {
                         return None;
                     }
                 }
-                (
-                    LoopItems::Channel(channel),
-                    ParamType::String,
-                    ParamType::String,
-                )
+                // kfp reads the items' type from a parameter's annotation (`List[int]`); a
+                // task output comes through its component.yaml, which does not keep it.
+                let (item_type, field_type) = match &channel {
+                    Argument::PipelineParam(name) => self
+                        .wiring
+                        .params
+                        .iter()
+                        .find(|p| &p.name == name)
+                        .map_or((None, None), |p| p.items),
+                    _ => (None, None),
+                };
+                (LoopItems::Channel(channel), item_type, field_type)
             }
         };
         let id = self.wiring.next_group_id();

@@ -270,6 +270,7 @@ pub(crate) fn pipeline(
             ty: s.ty,
             default: None,
             optional: false,
+            items: (None, None),
         })
         .collect();
     let by_name: std::collections::HashMap<&str, usize> = components

@@ -328,6 +328,10 @@ pub(crate) fn pipeline(
             ty,
             default,
             optional: param.default.is_some(),
+            items: param
+                .annotation
+                .as_ref()
+                .map_or((None, None), annotation::list_item_types),
         });
     }
     let mut body = Body {

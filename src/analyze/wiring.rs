@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
-use crate::model::{
-    Argument, Component, Group, GroupKind, IoType, LoopItems, Node, PipelineParam, Task,
-};
+use crate::model::{Argument, Component, Group, GroupKind, IoType, Node, PipelineParam, Task};
 
 use super::suggest::did_you_mean;
 
@@ -186,11 +184,7 @@ impl<'a> Wiring<'a> {
         let GroupKind::Loop(lp) = &self.groups[group].kind else {
             return None;
         };
-        match lp.items {
-            LoopItems::Raw { .. } if field => Some(IoType::Parameter(lp.field_type)),
-            LoopItems::Raw { .. } => Some(IoType::Parameter(lp.item_type)),
-            LoopItems::Channel(_) => None,
-        }
+        if field { lp.field_type } else { lp.item_type }.map(IoType::Parameter)
     }
 
     fn describe(&self, argument: &Argument) -> String {

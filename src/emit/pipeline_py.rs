@@ -87,11 +87,11 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
             Some(default) => format!(
                 "{}: {} = {}",
                 p.name,
-                p.ty.python(),
+                p.annotation(),
                 python::literal(default)
             ),
-            None if p.optional => format!("{}: {} = None", p.name, p.ty.python()),
-            None => format!("{}: {}", p.name, p.ty.python()),
+            None if p.optional => format!("{}: {} = None", p.name, p.annotation()),
+            None => format!("{}: {}", p.name, p.annotation()),
         })
         .collect();
     let mut variables: Vec<String> = Vec::new();

@@ -107,10 +107,11 @@ pub(crate) struct Loop {
     pub(crate) parallelism: i64,
     /// The loop variable in the notebook (`with dsl.ParallelFor(xs) as item:`).
     pub(crate) variable: String,
-    /// The type kfp gives the item.
-    pub(crate) item_type: ParamType,
-    /// The type kfp gives a field of a dict item (`item.n`).
-    pub(crate) field_type: ParamType,
+    /// The type kfp gives the item; `None` where kfp cannot tell (a `list` parameter, any
+    /// task output), which it declares a string and does not check.
+    pub(crate) item_type: Option<ParamType>,
+    /// The type kfp gives a field of a dict item (`item.n`), likewise.
+    pub(crate) field_type: Option<ParamType>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -10,6 +10,22 @@ pub(crate) struct PipelineParam {
     pub(crate) default: Option<serde_json::Value>,
     /// Whether a run may leave it out: it has a default, possibly `None`.
     pub(crate) optional: bool,
+    /// For a list, the type its annotation gives the items (`List[int]`), and the fields of
+    /// dict items (`List[Dict[str, int]]`), which kfp gives the items of a loop over it.
+    pub(crate) items: (Option<ParamType>, Option<ParamType>),
+}
+
+impl PipelineParam {
+    /// The annotation that declares it in Python.
+    pub(crate) fn annotation(&self) -> String {
+        match self.items {
+            (Some(ParamType::Struct), Some(field)) => {
+                format!("List[Dict[str, {}]]", field.python())
+            }
+            (Some(item), _) if self.ty == ParamType::List => format!("List[{}]", item.python()),
+            _ => self.ty.python().to_owned(),
+        }
+    }
 }
 
 /// Where a task input's value comes from.

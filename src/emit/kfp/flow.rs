@@ -251,8 +251,10 @@ impl<'a> Flow<'a> {
                 .output(output)
                 .map_or(IoType::Parameter(ParamType::String), |o| o.ty),
             Argument::LoopItem { group, field } => match &pipeline.groups[*group].kind {
-                GroupKind::Loop(lp) if field.is_some() => IoType::Parameter(lp.field_type),
-                GroupKind::Loop(lp) => IoType::Parameter(lp.item_type),
+                GroupKind::Loop(lp) if field.is_some() => {
+                    IoType::Parameter(lp.field_type.unwrap_or(ParamType::String))
+                }
+                GroupKind::Loop(lp) => IoType::Parameter(lp.item_type.unwrap_or(ParamType::String)),
                 _ => IoType::Parameter(ParamType::String),
             },
             Argument::Constant(value) => IoType::Parameter(constant_type(value)),

@@ -5,6 +5,7 @@ Run from the output directory: python -m pipelines.pipeline --output FILE
 """
 import argparse
 import pathlib
+from typing import Dict, List
 
 from kfp import compiler, dsl
 from kfp.components import load_component_from_file
