@@ -727,7 +727,8 @@ impl Body<'_> {
     }
 
     /// `dsl.Collected(task.output)`: what kfp supports of it, and we with it: a parameter
-    /// output of a task directly inside a loop, used right after the loop.
+    /// output of a task directly inside a loop, used after the loop, in the block that holds
+    /// the loop or one inside it.
     pub(super) fn collected(
         &self,
         task: usize,
@@ -746,14 +747,16 @@ impl Body<'_> {
             );
             return None;
         };
-        if self.wiring.groups[group].parent != self.wiring.current {
+        let here = self.wiring.current_chain();
+        let holder = crate::model::chain(&self.wiring.groups, self.wiring.groups[group].parent);
+        if !here.starts_with(&holder) || here.contains(&group) {
             diagnostics.push(
                 Diagnostic::error(
                     span,
-                    "collect a loop's outputs in the block that holds the loop, after it",
+                    "collect a loop's outputs after the loop, in the block that holds it or in one inside that block",
                 )
                 .with_hint(
-                    "collecting into another block, or across nested loops, is not supported yet",
+                    "collecting across nested loops is not supported yet",
                 ),
             );
             return None;
@@ -781,8 +784,16 @@ impl Body<'_> {
         match argument {
             Argument::Constant(_) => None,
             Argument::PipelineParam(name) => Some(name.clone()),
-            Argument::TaskOutput { task, output } | Argument::Collected { task, output } => {
+            Argument::TaskOutput { task, output } => {
                 Some(format!("{}-{output}", self.wiring.tasks[*task].name))
+            }
+            Argument::Collected { task, output } => {
+                let task = &self.wiring.tasks[*task];
+                let group = &self.wiring.groups[task.group?];
+                Some(format!(
+                    "{}-pipelinechannel--{}-{output}",
+                    group.name, task.name
+                ))
             }
             Argument::LoopItem { group, .. } => self.loop_item_name(*group),
         }

@@ -41,7 +41,7 @@ impl<'a> Flow<'a> {
                 } = argument
                     && let Some(group) = pipeline.tasks[*producer].group
                 {
-                    let name = flow.input_name(argument);
+                    let name = flow.collected_output(*producer, output);
                     flow.collected[group].insert(name, (*producer, output.clone()));
                 }
             }
@@ -214,8 +214,17 @@ impl<'a> Flow<'a> {
         let pipeline = self.pipeline();
         match argument {
             Argument::PipelineParam(name) => name.clone(),
-            Argument::TaskOutput { task, output } | Argument::Collected { task, output } => {
+            Argument::TaskOutput { task, output } => {
                 format!("{}-{output}", pipeline.tasks[*task].name)
+            }
+            // Out of its loop, a collected output is an output of the loop's group.
+            Argument::Collected { task, output } => {
+                let group = pipeline.tasks[*task].group.unwrap_or_default();
+                format!(
+                    "{}-{}",
+                    pipeline.groups[group].name,
+                    self.collected_output(*task, output)
+                )
             }
             Argument::LoopItem { group, field } => {
                 let GroupKind::Loop(lp) = &pipeline.groups[*group].kind else {
@@ -229,6 +238,14 @@ impl<'a> Flow<'a> {
             }
             Argument::Constant(_) => String::new(),
         }
+    }
+
+    /// The output of a loop's group that collects a task's output.
+    pub(super) fn collected_output(&self, task: usize, output: &str) -> String {
+        format!(
+            "pipelinechannel--{}-{output}",
+            self.pipeline().tasks[task].name
+        )
     }
 
     pub(super) fn input_name(&self, argument: &Argument) -> String {

@@ -497,13 +497,15 @@ fn add_input(
                 );
             }
         }
-        Argument::Collected { task, .. } => {
+        Argument::Collected { task, output }
+            if pipeline.groups[pipeline.tasks[*task].group.unwrap_or_default()].parent == dag =>
+        {
             let group = pipeline.tasks[*task].group.unwrap_or_default();
             inputs.parameters.insert(
                 name,
                 ParameterInput {
                     task_output_parameter: Some(TaskOutputParameter {
-                        output_parameter_key: flow.input_name(argument),
+                        output_parameter_key: flow.collected_output(*task, output),
                         producer_task: pipeline.groups[group].name.clone(),
                     }),
                     ..ParameterInput::default()
