@@ -20,5 +20,6 @@ pub mod emit;
 pub(crate) mod lexical;
 pub(crate) mod model;
 pub mod notebook;
+pub(crate) mod parallel;
 pub(crate) mod python;
 pub mod render;

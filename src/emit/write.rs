@@ -131,7 +131,7 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
     // Each directory of the staging tree is made once (a thousand components share
     // `components/`), without asking the file system about it again.
     let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
-    for (relative, contents) in &artifacts.files {
+    for relative in artifacts.files.keys() {
         let path = staging.0.join(relative);
         if let Some(dir) = path.parent()
             && !made.contains(dir)
@@ -139,6 +139,11 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
             fs::create_dir_all(dir).map_err(at(dir))?;
             made.extend(dir.ancestors().map(Path::to_path_buf));
         }
+    }
+    // The files themselves are independent of each other.
+    let files: Vec<(&String, &String)> = artifacts.files.iter().collect();
+    let written = crate::parallel::map(&files, |(relative, contents)| {
+        let path = staging.0.join(relative);
         fs::write(&path, contents).map_err(at(&path))?;
         #[cfg(unix)]
         if Path::new(relative)
@@ -148,7 +153,9 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).map_err(at(&path))?;
         }
-    }
+        Ok::<(), WriteError>(())
+    });
+    written.into_iter().collect::<Result<(), WriteError>>()?;
     let mut manifest = String::new();
     for path in artifacts.files.keys() {
         manifest.push_str(path);

@@ -56,18 +56,19 @@ impl ParsedNotebook {
 
 /// Parses every Python cell of the notebook.
 pub(crate) fn parse_notebook(notebook: &crate::notebook::Notebook) -> ParsedNotebook {
+    let cells: Vec<(usize, &crate::notebook::Cell)> = notebook.cells.iter().enumerate().collect();
+    let results = crate::parallel::map(&cells, |(index, cell)| {
+        cell.is_python().then(|| parse_cell(*index, &cell.python))
+    });
     let mut parsed = ParsedNotebook::default();
-    for (index, cell) in notebook.cells.iter().enumerate() {
-        if !cell.is_python() {
-            parsed.cells.push(None);
-            continue;
-        }
-        match parse_cell(index, &cell.python) {
-            Ok(stmts) => parsed.cells.push(Some(stmts)),
-            Err(errors) => {
+    for result in results {
+        match result {
+            Some(Ok(stmts)) => parsed.cells.push(Some(stmts)),
+            Some(Err(errors)) => {
                 parsed.diagnostics.extend(errors);
                 parsed.cells.push(None);
             }
+            None => parsed.cells.push(None),
         }
     }
     parsed
