@@ -22,11 +22,44 @@ pub(super) struct RawCell {
 }
 
 /// nbformat allows a cell's source as one string or as a list of lines to concatenate.
-#[derive(Deserialize)]
-#[serde(untagged, expecting = "a cell source: a string or a list of strings")]
 pub(super) enum RawSource {
     One(String),
     Lines(Vec<String>),
+}
+
+/// By hand rather than `#[serde(untagged)]`, which buffers every source before trying each
+/// shape: the notebook's sources are most of its bytes.
+impl<'de> Deserialize<'de> for RawSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Source;
+        impl<'de> serde::de::Visitor<'de> for Source {
+            type Value = RawSource;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a cell source: a string or a list of strings")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawSource, E> {
+                Ok(RawSource::One(text.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<RawSource, E> {
+                Ok(RawSource::One(text))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawSource, A::Error> {
+                let mut lines = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(line) = seq.next_element::<String>()? {
+                    lines.push(line);
+                }
+                Ok(RawSource::Lines(lines))
+            }
+        }
+        deserializer.deserialize_any(Source)
+    }
 }
 
 impl Default for RawSource {

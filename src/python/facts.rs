@@ -177,10 +177,18 @@ pub(super) fn collect(cell: usize, stmt: &py::Stmt) -> Facts {
     };
     // A function's decorators are not part of the code that runs (components are emitted
     // without them), so their names do not count.
+    // The walk of a function definition, without its decorators (`walk_stmt` without the
+    // first step), instead of walking a copy with the decorators removed.
     if let py::Stmt::FunctionDef(def) = stmt {
-        let mut bare = def.clone();
-        bare.decorator_list.clear();
-        collector.visit_stmt(&py::Stmt::FunctionDef(bare));
+        collector.bind(def.name.as_str());
+        if let Some(type_params) = &def.type_params {
+            collector.visit_type_params(type_params);
+        }
+        collector.visit_parameters(&def.parameters);
+        if let Some(returns) = &def.returns {
+            collector.visit_annotation(returns);
+        }
+        collector.visit_body(&def.body);
     } else {
         collector.visit_stmt(stmt);
     }
