@@ -10,11 +10,13 @@ use crate::python::ast::Expr;
 pub(crate) enum Declared {
     Param(ParamType),
     InputArtifact(ArtifactType),
+    /// `Input[List[Dataset]]`.
+    InputArtifactList(ArtifactType),
     OutputArtifact(ArtifactType),
     OutputParam(ParamType),
 }
 
-const SUPPORTED: &str = "supported types are `str`, `int`, `float`, `bool`, `list`, `dict` (or `List[...]`, `Dict[...]`), `Input[T]`, `Output[T]`, `InputPath(...)` and `OutputPath(...)`, `dsl.PipelineTaskFinalStatus` (for an exit task), with T one of `Artifact`, `Dataset`, `Model`, `Metrics`, `ClassificationMetrics`, `SlicedClassificationMetrics`, `HTML`, `Markdown`";
+const SUPPORTED: &str = "supported types are `str`, `int`, `float`, `bool`, `list`, `dict` (or `List[...]`, `Dict[...]`), `Input[T]`, `Output[T]`, `InputPath(...)` and `OutputPath(...)`, `Input[List[T]]` (what `dsl.Collected` gathers), `dsl.PipelineTaskFinalStatus` (for an exit task), with T one of `Artifact`, `Dataset`, `Model`, `Metrics`, `ClassificationMetrics`, `SlicedClassificationMetrics`, `HTML`, `Markdown`";
 
 /// The last segment of a dotted name: `typing.List` is `List`, `dsl.Input` is `Input`.
 fn last_segment(expr: &Expr) -> Option<String> {
@@ -89,6 +91,18 @@ pub(crate) fn parameter(expr: &Expr, source: &str) -> Result<Declared, Diagnosti
             let artifact = artifact_type(index);
             match (last_segment(value).as_deref(), artifact) {
                 (Some("Input"), Some(t)) => Ok(Declared::InputArtifact(t)),
+                (Some("Input"), None) => match index.as_ref() {
+                    Expr::Subscript {
+                        value: list,
+                        index: item,
+                        ..
+                    } if matches!(last_segment(list).as_deref(), Some("List" | "list")) => {
+                        artifact_type(item)
+                            .map(Declared::InputArtifactList)
+                            .ok_or_else(|| unsupported(expr, source))
+                    }
+                    _ => Err(unsupported(expr, source)),
+                },
                 (Some("Output"), Some(t)) => Ok(Declared::OutputArtifact(t)),
                 _ => Err(unsupported(expr, source)),
             }

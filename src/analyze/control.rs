@@ -497,7 +497,9 @@ impl Body<'_> {
             }
             other => match self.wiring.argument_type(other) {
                 Some(IoType::Parameter(ty)) => ty,
-                Some(IoType::Artifact(ty)) => return Err(format!("an artifact ({})", ty.python())),
+                Some(IoType::Artifact(ty) | IoType::ArtifactList(ty)) => {
+                    return Err(format!("an artifact ({})", ty.python()));
+                }
                 None => ParamType::String,
             },
         };
@@ -762,17 +764,14 @@ impl Body<'_> {
             return None;
         }
         let component = &self.wiring.components[producer.component];
-        if let Some(crate::model::Output {
-            ty: IoType::Artifact(_),
-            ..
-        }) = component.output(&output)
-        {
+        let artifact = matches!(
+            component.output(&output).map(|o| o.ty),
+            Some(IoType::Artifact(_))
+        );
+        if artifact && here != holder {
             diagnostics.push(
-                Diagnostic::error(
-                    span,
-                    "collecting artifacts (`Input[List[...]]`) is not supported yet",
-                )
-                .with_hint("collect a parameter output, such as the artifacts' URIs"),
+                Diagnostic::error(span, "kfp 2.17.3 cannot pass collected artifacts into a block (its compiler fails on them)")
+                    .with_hint("use the collected artifacts in the block that holds the loop, and pass what the task makes of them into the block"),
             );
             return None;
         }

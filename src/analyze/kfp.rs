@@ -122,6 +122,7 @@ pub(crate) fn components(
             let (ty, is_output) = match declared {
                 Declared::Param(t) => (IoType::Parameter(t), false),
                 Declared::InputArtifact(t) => (IoType::Artifact(t), false),
+                Declared::InputArtifactList(t) => (IoType::ArtifactList(t), false),
                 Declared::OutputArtifact(t) => (IoType::Artifact(t), true),
                 Declared::OutputParam(t) => (IoType::Parameter(t), true),
             };

@@ -174,7 +174,13 @@ impl<'a> Wiring<'a> {
                 component.output(output).map(|o| o.ty)
             }
             Argument::LoopItem { group, field } => self.loop_item_type(*group, field.is_some()),
-            Argument::Collected { .. } => Some(IoType::Parameter(crate::model::ParamType::List)),
+            Argument::Collected { task, output } => {
+                let component = &self.components[self.tasks[*task].component];
+                Some(match component.output(output).map(|o| o.ty) {
+                    Some(IoType::Artifact(ty)) => IoType::ArtifactList(ty),
+                    _ => IoType::Parameter(crate::model::ParamType::List),
+                })
+            }
         }
     }
 
@@ -261,9 +267,12 @@ impl<'a> Wiring<'a> {
             }
             let fits = match (&arg.value, self.argument_type(&arg.value), input.ty) {
                 (Argument::Constant(value), _, IoType::Parameter(ty)) => ty.accepts_argument(value),
-                (Argument::Constant(_), _, IoType::Artifact(_)) => false,
+                (Argument::Constant(_), _, IoType::Artifact(_) | IoType::ArtifactList(_)) => false,
                 (_, Some(IoType::Parameter(have)), IoType::Parameter(want)) => have == want,
-                (_, Some(IoType::Artifact(have)), IoType::Artifact(want)) => have.compatible(want),
+                (_, Some(IoType::Artifact(have)), IoType::Artifact(want))
+                | (_, Some(IoType::ArtifactList(have)), IoType::ArtifactList(want)) => {
+                    have.compatible(want)
+                }
                 (_, Some(_), _) => false,
                 (_, None, _) => true,
             };

@@ -90,6 +90,9 @@ fn body_function(component: &Component, body: &str) -> String {
         .map(|input| match input.ty {
             IoType::Parameter(ty) => format!("    {}: {},", input.name, ty.python()),
             IoType::Artifact(ty) => format!("    {}: Input[{}],", input.name, ty.python()),
+            IoType::ArtifactList(ty) => {
+                format!("    {}: Input[List[{}]],", input.name, ty.python())
+            }
         })
         .collect();
     let mut doc = component

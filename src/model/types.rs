@@ -162,6 +162,9 @@ impl ArtifactType {
 pub(crate) enum IoType {
     Parameter(ParamType),
     Artifact(ArtifactType),
+    /// `Input[List[Dataset]]`: the artifacts a loop's task made, one per iteration
+    /// (`dsl.Collected`).
+    ArtifactList(ArtifactType),
 }
 
 impl fmt::Display for IoType {
@@ -169,6 +172,7 @@ impl fmt::Display for IoType {
         match self {
             IoType::Parameter(t) => write!(f, "a parameter of type {t}"),
             IoType::Artifact(t) => write!(f, "an artifact of type {}", t.python()),
+            IoType::ArtifactList(t) => write!(f, "a list of artifacts of type {}", t.python()),
         }
     }
 }

@@ -275,7 +275,15 @@ impl<'a> Flow<'a> {
                 _ => IoType::Parameter(ParamType::String),
             },
             Argument::Constant(value) => IoType::Parameter(constant_type(value)),
-            Argument::Collected { .. } => IoType::Parameter(ParamType::List),
+            Argument::Collected { task, output } => {
+                match self.analysis.components[pipeline.tasks[*task].component]
+                    .output(output)
+                    .map(|o| o.ty)
+                {
+                    Some(IoType::Artifact(ty)) => IoType::ArtifactList(ty),
+                    _ => IoType::Parameter(ParamType::List),
+                }
+            }
         }
     }
 
@@ -302,7 +310,7 @@ impl<'a> Flow<'a> {
     fn operand_type(&self, argument: &Argument) -> ParamType {
         match self.channel_type(argument) {
             IoType::Parameter(ty) => ty,
-            IoType::Artifact(_) => ParamType::String,
+            IoType::Artifact(_) | IoType::ArtifactList(_) => ParamType::String,
         }
     }
 

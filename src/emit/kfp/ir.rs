@@ -91,6 +91,8 @@ pub(crate) struct ArtifactSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) is_artifact_list: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) is_optional: bool,
 }
 

@@ -145,12 +145,13 @@ fn component_spec(
                     },
                 );
             }
-            IoType::Artifact(ty) => {
+            IoType::Artifact(ty) | IoType::ArtifactList(ty) => {
                 spec.input_definitions.artifacts.insert(
                     input.name.clone(),
                     ArtifactSpec {
                         artifact_type: artifact_type(ty),
                         description,
+                        is_artifact_list: matches!(input.ty, IoType::ArtifactList(_)),
                         is_optional: input.optional,
                     },
                 );
@@ -170,12 +171,13 @@ fn component_spec(
                     },
                 );
             }
-            IoType::Artifact(ty) => {
+            IoType::Artifact(ty) | IoType::ArtifactList(ty) => {
                 spec.output_definitions.artifacts.insert(
                     output.name.clone(),
                     ArtifactSpec {
                         artifact_type: artifact_type(ty),
                         description: None,
+                        is_artifact_list: false,
                         is_optional: false,
                     },
                 );
@@ -350,7 +352,7 @@ impl Specs {
         let group = &flow.analysis.pipeline.groups[index];
         let mut component = ComponentSpec::default();
         let mut inputs = TaskInputs::default();
-        let declare = |name: &String, ty: IoType, component: &mut ComponentSpec| match ty {
+        let declare = |name: &String, io: IoType, component: &mut ComponentSpec| match io {
             IoType::Parameter(ty) => {
                 component.input_definitions.parameters.insert(
                     name.clone(),
@@ -362,12 +364,13 @@ impl Specs {
                     },
                 );
             }
-            IoType::Artifact(ty) => {
+            IoType::Artifact(ty) | IoType::ArtifactList(ty) => {
                 component.input_definitions.artifacts.insert(
                     name.clone(),
                     ArtifactSpec {
                         artifact_type: artifact_type(ty),
                         description: None,
+                        is_artifact_list: matches!(io, IoType::ArtifactList(_)),
                         is_optional: false,
                     },
                 );
@@ -419,6 +422,32 @@ impl Specs {
         spec.inputs = inputs;
         let mut outputs = DagOutputs::default();
         for (name, (task, output)) in &flow.collected[index] {
+            let producer_subtask = flow.analysis.pipeline.tasks[*task].name.clone();
+            let collected = crate::model::Argument::Collected {
+                task: *task,
+                output: output.clone(),
+            };
+            if let IoType::ArtifactList(ty) = flow.channel_type(&collected) {
+                component.output_definitions.artifacts.insert(
+                    name.clone(),
+                    ArtifactSpec {
+                        artifact_type: artifact_type(ty),
+                        description: None,
+                        is_artifact_list: true,
+                        is_optional: false,
+                    },
+                );
+                outputs.artifacts.insert(
+                    name.clone(),
+                    DagOutputArtifact {
+                        artifact_selectors: vec![ArtifactSelector {
+                            output_artifact_key: output.clone(),
+                            producer_subtask,
+                        }],
+                    },
+                );
+                continue;
+            }
             component.output_definitions.parameters.insert(
                 name.clone(),
                 ParameterSpec {
@@ -433,7 +462,7 @@ impl Specs {
                 DagOutputParameter {
                     value_from_parameter: ParameterSelector {
                         output_parameter_key: output.clone(),
-                        producer_subtask: flow.analysis.pipeline.tasks[*task].name.clone(),
+                        producer_subtask,
                     },
                 },
             );
@@ -458,7 +487,10 @@ fn add_input(
     dag: Option<usize>,
 ) {
     let pipeline = &flow.analysis.pipeline;
-    let is_artifact = matches!(flow.channel_type(argument), IoType::Artifact(_));
+    let is_artifact = matches!(
+        flow.channel_type(argument),
+        IoType::Artifact(_) | IoType::ArtifactList(_)
+    );
     match argument {
         Argument::Constant(value) => {
             inputs.parameters.insert(
@@ -501,16 +533,31 @@ fn add_input(
             if pipeline.groups[pipeline.tasks[*task].group.unwrap_or_default()].parent == dag =>
         {
             let group = pipeline.tasks[*task].group.unwrap_or_default();
-            inputs.parameters.insert(
-                name,
-                ParameterInput {
-                    task_output_parameter: Some(TaskOutputParameter {
-                        output_parameter_key: flow.collected_output(*task, output),
-                        producer_task: pipeline.groups[group].name.clone(),
-                    }),
-                    ..ParameterInput::default()
-                },
-            );
+            let key = flow.collected_output(*task, output);
+            let producer_task = pipeline.groups[group].name.clone();
+            if is_artifact {
+                inputs.artifacts.insert(
+                    name,
+                    ArtifactInput {
+                        task_output_artifact: Some(TaskOutputArtifact {
+                            output_artifact_key: key,
+                            producer_task,
+                        }),
+                        ..ArtifactInput::default()
+                    },
+                );
+            } else {
+                inputs.parameters.insert(
+                    name,
+                    ParameterInput {
+                        task_output_parameter: Some(TaskOutputParameter {
+                            output_parameter_key: key,
+                            producer_task,
+                        }),
+                        ..ParameterInput::default()
+                    },
+                );
+            }
         }
         Argument::PipelineParam(param) if dag.is_none() => {
             inputs.parameters.insert(
@@ -591,7 +638,7 @@ pub(crate) fn component_file(
                     },
                 );
             }
-            IoType::Artifact(_) => {
+            IoType::Artifact(_) | IoType::ArtifactList(_) => {
                 inputs.artifacts.insert(
                     input.name.clone(),
                     ArtifactInput {
@@ -616,7 +663,7 @@ pub(crate) fn component_file(
                     },
                 );
             }
-            IoType::Artifact(_) => {
+            IoType::Artifact(_) | IoType::ArtifactList(_) => {
                 outputs.artifacts.insert(
                     output.name.clone(),
                     DagOutputArtifact {
