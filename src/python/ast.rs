@@ -104,6 +104,8 @@ pub(crate) struct FunctionDef {
     pub(crate) variadic: Option<Span>,
     pub(crate) returns: Option<Expr>,
     pub(crate) docstring: Option<String>,
+    /// The statements of a function that may be a pipeline (decorated `...pipeline`); empty
+    /// for other functions, whose bodies are read as text.
     pub(crate) body: Vec<Stmt>,
     /// From the first decorator to the end of the body.
     pub(crate) span: Span,

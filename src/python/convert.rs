@@ -143,7 +143,11 @@ impl Converter<'_> {
             variadic,
             returns: def.returns.as_deref().map(|r| self.expr(r)),
             docstring,
-            body: self.stmts(&def.body),
+            body: if is_pipeline_like(def) {
+                self.stmts(&def.body)
+            } else {
+                Vec::new()
+            },
             span,
             def_span: Span::new(self.cell, def_start, span.end),
         }
@@ -271,6 +275,24 @@ impl Converter<'_> {
         }
         parts
     }
+}
+
+/// Whether a function may be a pipeline: a decorator named `pipeline` (`@dsl.pipeline`,
+/// `@AutoMLOps.pipeline(...)`). Only a pipeline's body is read statement by statement; a
+/// component's is read as source text and through its facts, so its statements are not
+/// converted (most of a notebook's code is component bodies).
+fn is_pipeline_like(def: &py::StmtFunctionDef) -> bool {
+    def.decorator_list.iter().any(|decorator| {
+        let mut callee = &decorator.expression;
+        if let py::Expr::Call(call) = callee {
+            callee = &call.func;
+        }
+        match callee {
+            py::Expr::Name(name) => name.id.as_str() == "pipeline",
+            py::Expr::Attribute(attr) => attr.attr.as_str() == "pipeline",
+            _ => false,
+        }
+    })
 }
 
 fn cmpop_of(op: py::CmpOp) -> CmpOp {
