@@ -89,7 +89,7 @@ fn quote_yaml11(text: &str) -> String {
         let rest = &content[start..];
         match split_key(rest) {
             Some((key, value)) => {
-                out.push_str(&quote_plain(key));
+                push_plain(&mut out, key);
                 out.push(':');
                 if !value.is_empty() {
                     out.push(' ');
@@ -97,7 +97,7 @@ fn quote_yaml11(text: &str) -> String {
                         block_key_indent = Some(start);
                         out.push_str(value);
                     } else {
-                        out.push_str(&quote_plain(value));
+                        push_plain(&mut out, value);
                     }
                 }
             }
@@ -106,7 +106,7 @@ fn quote_yaml11(text: &str) -> String {
                 block_key_indent = Some(indent);
                 out.push_str(rest);
             }
-            None => out.push_str(&quote_plain(rest)),
+            None => push_plain(&mut out, rest),
         }
         if line.ends_with('\n') {
             out.push('\n');
@@ -147,15 +147,43 @@ fn split_key(rest: &str) -> Option<(&str, &str)> {
 }
 
 /// A plain scalar as is, or single-quoted if YAML 1.1 would not read it as a string.
-fn quote_plain(scalar: &str) -> String {
-    if !scalar.is_empty()
+fn push_plain(out: &mut String, scalar: &str) {
+    if may_not_be_a_string(scalar)
         && YAML11_NOT_A_STRING.is_match(scalar)
         && !YAML12_NOT_A_STRING.is_match(scalar)
     {
-        format!("'{}'", scalar.replace('\'', "''"))
+        out.push('\'');
+        out.push_str(&scalar.replace('\'', "''"));
+        out.push('\'');
     } else {
-        scalar.to_owned()
+        out.push_str(scalar);
     }
+}
+
+/// Whether a scalar could be one of YAML 1.1's non-strings, judged by its first character: a
+/// boolean word (`y`, `no`, `on`, `True`...), `null`, a number, a date, `~`, `<<` or `=`. Most
+/// keys and values (`parameterType`, `gs://...`) are not, and skip the patterns.
+fn may_not_be_a_string(scalar: &str) -> bool {
+    scalar.chars().next().is_some_and(|first| {
+        matches!(
+            first,
+            'y' | 'Y'
+                | 'n'
+                | 'N'
+                | 't'
+                | 'T'
+                | 'f'
+                | 'F'
+                | 'o'
+                | 'O'
+                | '~'
+                | '<'
+                | '='
+                | '+'
+                | '-'
+                | '.'
+        ) || first.is_ascii_digit()
+    })
 }
 
 #[cfg(test)]
