@@ -402,7 +402,12 @@ impl Body<'_> {
             Stmt::Expr(Expr::Str(..)) if position == 0 => {}
             Stmt::Pass(_) => {}
             Stmt::Assign { targets, value, .. } => {
-                let task = self.task_expr(value, targets.first().and_then(variable_name), diagnostics);
+                // `t = t.set_retry(...)`: kfp's task methods return the task itself.
+                let task = match self.existing_task_methods(value, diagnostics) {
+                    Existing::Task(task) => Some(task),
+                    Existing::Failed => None,
+                    Existing::NotOne => self.task_expr(value, targets.first().and_then(variable_name), diagnostics),
+                };
                 for target in targets {
                     match (variable_name(target), task) {
                         (Some(name), Some(task)) => {
@@ -421,28 +426,9 @@ impl Body<'_> {
                 }
             }
             Stmt::Expr(expr) => {
-                // `task.after(other)` or `task.set_...(...)` on its own line changes an
-                // existing task.
-                let (root, methods) = peel_methods(expr);
-                if let Expr::Name(name, _) = root
-                    && !methods.is_empty()
-                {
-                    if let Some(&task) = self.tasks.get(name) {
-                        let here = self.wiring.task_chain(task);
-                        for method in &methods {
-                            if method.method == "after" {
-                                let after = self.after_args(method.args, &here, diagnostics);
-                                self.wiring.tasks[task].after.extend(after);
-                            }
-                        }
-                        self.apply_settings(task, &methods, diagnostics);
-                        return;
-                    }
-                    if self.poisoned.contains(name) {
-                        return;
-                    }
+                if let Existing::NotOne = self.existing_task_methods(expr, diagnostics) {
+                    self.task_expr(expr, None, diagnostics);
                 }
-                self.task_expr(expr, None, diagnostics);
             }
             Stmt::With { items, body, span } => self.with_block(items, body, *span, diagnostics),
             Stmt::For { span, .. } => diagnostics.push(
@@ -453,6 +439,32 @@ impl Body<'_> {
                 Diagnostic::error(other.span(), "this statement is not supported in a pipeline body").with_hint(SUPPORTED_BODY),
             ),
         }
+    }
+
+    /// `task.after(other)` or `task.set_...(...)` changes an existing task.
+    fn existing_task_methods(&mut self, expr: &Expr, diagnostics: &mut Diagnostics) -> Existing {
+        let (root, methods) = peel_methods(expr);
+        let Expr::Name(name, _) = root else {
+            return Existing::NotOne;
+        };
+        if methods.is_empty() {
+            return Existing::NotOne;
+        }
+        if self.poisoned.contains(name) {
+            return Existing::Failed;
+        }
+        let Some(&task) = self.tasks.get(name) else {
+            return Existing::NotOne;
+        };
+        let here = self.wiring.task_chain(task);
+        for method in &methods {
+            if method.method == "after" {
+                let after = self.after_args(method.args, &here, diagnostics);
+                self.wiring.tasks[task].after.extend(after);
+            }
+        }
+        self.apply_settings(task, &methods, diagnostics);
+        Existing::Task(task)
     }
 
     /// Applies the task methods of a chain, in call order; `.after` is handled by the caller.
@@ -870,6 +882,15 @@ impl Body<'_> {
         ));
         None
     }
+}
+
+/// What a statement's method chain is applied to.
+enum Existing {
+    /// Not a chain of methods on a task variable.
+    NotOne,
+    Task(usize),
+    /// A variable whose call had errors (reported).
+    Failed,
 }
 
 /// kfp refuses `None` inside a list or dict default.

@@ -82,6 +82,24 @@ pub(crate) fn apply(
         ));
         return;
     }
+    // A value only known when the pipeline runs (a pipeline parameter, a task output) or not
+    // at all gets its own message rather than a type error.
+    for value in values.iter().flatten() {
+        if value.to_json().is_none() {
+            diagnostics.push(
+                Diagnostic::error(
+                    value.span.unwrap_or(call.span),
+                    format!(
+                        "`.{}(...)` needs a value known when compiling, and `{}` is not",
+                        call.method,
+                        source(value.span.unwrap_or(call.span))
+                    ),
+                )
+                .with_hint("write a literal or a constant of the notebook; task settings from pipeline parameters or task outputs are not supported yet"),
+            );
+            return;
+        }
+    }
     // Errors about a value point at the value.
     let value_span = call
         .args
