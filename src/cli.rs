@@ -236,7 +236,7 @@ fn check_command(
     out_dir: &Path,
     stderr: &mut impl Write,
 ) -> anyhow::Result<ExitCode> {
-    let drift = check(artifacts, out_dir);
+    let drift = check(artifacts, out_dir)?;
     if drift.is_empty() {
         writeln!(
             stderr,

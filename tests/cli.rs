@@ -445,8 +445,10 @@ fn check_reports_drift_and_writes_nothing() {
     for line in [
         "changed: README.md",
         "missing: pipelines/pipeline.py",
+        // The manifest no longer lists what this compile writes.
+        "changed: .automlops-files",
         "stale:   components/old.yaml",
-        "3 files differ",
+        "4 files differ",
     ] {
         assert!(text.contains(line), "{line} not in:\n{text}");
     }
@@ -454,5 +456,61 @@ fn check_reports_drift_and_writes_nothing() {
         crate::common::read_tree(&out),
         before,
         "--check wrote something"
+    );
+}
+
+/// What `--check` compares besides the bytes: a script that lost its executable bit, and a
+/// link in the place of a file (never read: a pipe would hang, `/dev/zero` never ends).
+#[cfg(unix)]
+#[test]
+fn check_sees_modes_and_links() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let out_arg = out.to_str().unwrap();
+    let notebook = example("training_kfp");
+    let first = automlops(&["compile", &notebook, "-o", out_arg], tmp.path());
+    assert!(first.status.success(), "{}", stderr(&first));
+    let script = out.join("scripts/run_all.sh");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let readme = out.join("README.md");
+    let copy = tmp.path().join("README.copy");
+    std::fs::rename(&readme, &copy).unwrap();
+    std::os::unix::fs::symlink(&copy, &readme).unwrap();
+    let checked = automlops(
+        &["compile", &notebook, "-o", out_arg, "--check"],
+        tmp.path(),
+    );
+    assert_eq!(checked.status.code(), Some(1), "{}", stderr(&checked));
+    let text = stderr(&checked);
+    assert!(text.contains("changed: scripts/run_all.sh"), "{text}");
+    assert!(text.contains("changed: README.md"), "{text}");
+}
+
+/// A directory of the output that is a symbolic link would take files outside it: the
+/// compile refuses before writing anything.
+#[cfg(unix)]
+#[test]
+fn a_linked_directory_inside_the_output_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let out_arg = out.to_str().unwrap();
+    let notebook = example("training_kfp");
+    let first = automlops(&["compile", &notebook, "-o", out_arg], tmp.path());
+    assert!(first.status.success(), "{}", stderr(&first));
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::rename(out.join("scripts"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("scripts")).unwrap();
+    std::fs::write(elsewhere.join("run_all.sh"), "mine\n").unwrap();
+    let second = automlops(&["compile", &notebook, "-o", out_arg], tmp.path());
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("symbolic link"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("run_all.sh")).unwrap(),
+        "mine\n"
     );
 }

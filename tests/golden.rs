@@ -154,7 +154,9 @@ fn the_notebook_copy_compiles_to_the_same_tree() {
 #[test]
 fn the_check_step_keeps_dollar_signs_in_options_literal() {
     let dir = repo().join("examples/training_kfp");
-    let notebook = Notebook::read(&notebook_in(&dir)).unwrap();
+    let text = std::fs::read_to_string(notebook_in(&dir)).unwrap();
+    // The notebook's name is repeated too (its copy is `notebook/<name>`).
+    let notebook = Notebook::parse("$SHORT_SHA.ipynb", &text).unwrap();
     let mut options = options(&dir);
     options
         .parameters
@@ -166,4 +168,5 @@ fn the_check_step_keeps_dollar_signs_in_options_literal() {
         "{build}"
     );
     assert!(!build.contains("data.$PROJECT_ID"), "{build}");
+    assert!(build.contains("- notebook/$$SHORT_SHA.ipynb\n"), "{build}");
 }

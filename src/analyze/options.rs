@@ -464,6 +464,7 @@ fn check(
             "scripts/run_all.sh",
             "README.md",
             ".gitignore",
+            ".gcloudignore",
             ".automlops-files",
             "cloudbuild.yaml",
         ];

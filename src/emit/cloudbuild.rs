@@ -129,7 +129,7 @@ pub(crate) fn cloudbuild(
         substitutions.insert("_AUTOMLOPS_IMAGE", automlops_image(settings));
         let mut args = vec![
             "compile".to_owned(),
-            notebook_copy.to_owned(),
+            literal(notebook_copy),
             "--output".to_owned(),
             ".".to_owned(),
             "--check".to_owned(),

@@ -125,6 +125,10 @@ pub(crate) fn emit(
         ".gitignore".to_owned(),
         include_str!("../../templates/gitignore").to_owned(),
     );
+    files.insert(
+        ".gcloudignore".to_owned(),
+        include_str!("../../templates/gcloudignore").to_owned(),
+    );
     // The runner and the laptop submission are the same Python for every pipeline: what is
     // specific to one is read at run time (configs/defaults.yaml, the compiled job, env).
     for (path, text) in [

@@ -7,11 +7,9 @@ use crate::notebook::{CellKind, Notebook};
 
 /// Where the copy goes, named as the notebook is.
 pub(crate) fn path(name: &str) -> String {
-    let plain = !name.is_empty()
-        && name != "."
-        && name != ".."
-        && !name.contains(['/', '\\'])
-        && !name.chars().any(char::is_control);
+    // The name is a file name already (control characters made printable); the fallback
+    // is for names no file could have.
+    let plain = !name.is_empty() && name != "." && name != ".." && !name.contains('/');
     format!("notebook/{}", if plain { name } else { "notebook.ipynb" })
 }
 

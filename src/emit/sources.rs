@@ -157,6 +157,8 @@ struct BuildComponents<'a> {
 struct BuildPipelineSpec<'a> {
     notebook: &'a str,
     default_notebook: String,
+    /// The notebook's copy in the output, quoted for the shell.
+    copy: String,
     /// The arguments of the compile that wrote this directory, quoted for the shell.
     options: String,
 }
@@ -190,8 +192,8 @@ struct Readme<'a> {
     /// Where the notebook's copy is, which CI recompiles.
     notebook_copy: String,
     automlops_image: String,
-    /// The compile's options, quoted for the shell, each after a space.
-    check_options: String,
+    /// The arguments of `automlops compile` that check this directory, quoted for the shell.
+    check_command: String,
 }
 
 /// The scripts of `scripts/` besides `create_resources.sh`, as (path, contents).
@@ -218,6 +220,7 @@ pub(super) fn scripts(
                 BuildPipelineSpec {
                     notebook,
                     default_notebook: super::shell::quote(&format!("../{notebook}")),
+                    copy: super::shell::quote(&super::notebook_copy::path(notebook)),
                     options: recompile_args
                         .iter()
                         .map(|arg| super::shell::quote(arg))
@@ -255,14 +258,17 @@ pub(super) fn readme(analysis: &Analysis, notebook: &str) -> Result<String, aska
             project_id: &settings.project_id,
             notebook_copy: super::notebook_copy::path(notebook),
             automlops_image: super::cloudbuild::automlops_image(settings),
-            check_options: analysis
-                .recompile_args
-                .iter()
-                .fold(String::new(), |mut text, arg| {
-                    text.push(' ');
-                    text.push_str(&super::shell::quote(arg));
-                    text
-                }),
+            check_command: [
+                super::notebook_copy::path(notebook),
+                "--output".to_owned(),
+                ".".to_owned(),
+                "--check".to_owned(),
+            ]
+            .iter()
+            .chain(&analysis.recompile_args)
+            .map(|arg| super::shell::quote(arg))
+            .collect::<Vec<_>>()
+            .join(" "),
         }
         .render(),
     )

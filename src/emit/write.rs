@@ -43,6 +43,13 @@ fn preflight(artifacts: &Artifacts, out_dir: &Path, old_manifest: &str) -> Resul
             if ancestor == out_dir {
                 break;
             }
+            // A link would take the file out of the output directory.
+            if fs::symlink_metadata(ancestor).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(blocked(
+                    ancestor,
+                    "it is a symbolic link, and automlops writes only inside the output directory",
+                ));
+            }
             if ancestor.exists() && !ancestor.is_dir() {
                 return Err(blocked(
                     ancestor,
@@ -112,7 +119,7 @@ impl Drop for Staging {
 
 pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
     // The list of files the last compile wrote: what may be replaced, and what may be removed.
-    let old_manifest = fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
+    let old_manifest = read_manifest(out_dir);
     // A directory that does not exist yet has nothing in the way.
     let fresh = fs::symlink_metadata(out_dir).is_err();
     if !fresh {
@@ -146,21 +153,14 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
         let path = staging.0.join(relative);
         fs::write(&path, contents).map_err(at(&path))?;
         #[cfg(unix)]
-        if Path::new(relative)
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("sh"))
-        {
+        if is_script(relative) {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).map_err(at(&path))?;
         }
         Ok::<(), WriteError>(())
     });
     written.into_iter().collect::<Result<(), WriteError>>()?;
-    let mut manifest = String::new();
-    for path in artifacts.files.keys() {
-        manifest.push_str(path);
-        manifest.push('\n');
-    }
+    let manifest = manifest_text(artifacts);
     let manifest_path = staging.0.join(MANIFEST);
     fs::write(&manifest_path, &manifest).map_err(at(&manifest_path))?;
     if !out_dir.exists() {
@@ -208,23 +208,85 @@ pub(crate) enum Drift {
     Stale(String),
 }
 
-/// Compares the output directory with a compile's files, and touches nothing.
-pub(crate) fn check(artifacts: &Artifacts, out_dir: &Path) -> Vec<Drift> {
-    let mut drift = Vec::new();
-    for (relative, contents) in &artifacts.files {
-        match fs::read(out_dir.join(relative)) {
-            Ok(bytes) if bytes == contents.as_bytes() => {}
-            Ok(_) => drift.push(Drift::Changed(relative.clone())),
-            Err(_) => drift.push(Drift::Missing(relative.clone())),
+/// The manifest the last compile wrote, if it is a regular file (never a pipe or a link).
+fn read_manifest(out_dir: &Path) -> String {
+    let path = out_dir.join(MANIFEST);
+    if fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+        fs::read_to_string(&path).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+/// The manifest a compile writes: its files, one per line.
+fn manifest_text(artifacts: &Artifacts) -> String {
+    let mut manifest = String::new();
+    for path in artifacts.files.keys() {
+        manifest.push_str(path);
+        manifest.push('\n');
+    }
+    manifest
+}
+
+/// Whether the file at `path` holds exactly `contents` as a compile would leave it: a
+/// regular file (not a link, not a pipe: those are never read), of that size and those bytes,
+/// executable if it is a script.
+fn same_file(path: &Path, contents: &[u8], executable: bool) -> Option<bool> {
+    let metadata = fs::symlink_metadata(path).ok()?;
+    if !metadata.is_file() || metadata.len() != contents.len() as u64 {
+        return Some(false);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if executable && metadata.permissions().mode() & 0o111 == 0 {
+            return Some(false);
         }
     }
-    let old_manifest = fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
+    #[cfg(not(unix))]
+    let _ = executable;
+    Some(fs::read(path).is_ok_and(|bytes| bytes == contents))
+}
+
+/// Compares the output directory with a compile's files, and touches nothing.
+pub(crate) fn check(artifacts: &Artifacts, out_dir: &Path) -> Result<Vec<Drift>, WriteError> {
+    if fs::metadata(out_dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(WriteError {
+            path: out_dir.display().to_string(),
+            source: io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "it is a file, and the output must be a directory",
+            ),
+        });
+    }
+    let mut drift = Vec::new();
+    let manifest = manifest_text(artifacts);
+    let expected = artifacts
+        .files
+        .iter()
+        .map(|(path, text)| (path.as_str(), text.as_bytes(), is_script(path)))
+        .chain([(MANIFEST, manifest.as_bytes(), false)]);
+    for (relative, contents, executable) in expected {
+        match same_file(&out_dir.join(relative), contents, executable) {
+            Some(true) => {}
+            Some(false) => drift.push(Drift::Changed(relative.to_owned())),
+            None => drift.push(Drift::Missing(relative.to_owned())),
+        }
+    }
+    let old_manifest = read_manifest(out_dir);
     for stale in old_manifest.lines() {
         if !artifacts.files.contains_key(stale) && removable(out_dir, stale).is_some() {
             drift.push(Drift::Stale(stale.to_owned()));
         }
     }
-    drift
+    Ok(drift)
+}
+
+/// Generated shell scripts are written executable.
+fn is_script(relative: &str) -> bool {
+    Path::new(relative)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("sh"))
 }
 
 #[cfg(test)]

@@ -13,9 +13,10 @@ cd "$(dirname "$0")/.."
 # Run the component image scripts/build_components.sh last built, by its tag: Vertex AI
 # caches steps by image name, so `latest` could reuse results of an older image.
 args=()
-if [[ -f .component-image-tag ]]; then
+if [[ -s .component-image-tag ]]; then
   args+=(--image-tag "$(cat .component-image-tag)")
 else
   echo "warning: no .component-image-tag (written by ./scripts/build_components.sh): the run uses the images tagged latest" >&2
 fi
-python3 -m pipelines.pipeline_runner "${args[@]}" "$@"
+# ${args[@]+...}: bash before 4.4 (macOS) calls an empty array unbound under set -u.
+python3 -m pipelines.pipeline_runner ${args[@]+"${args[@]}"} "$@"
