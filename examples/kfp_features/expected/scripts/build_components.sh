@@ -14,7 +14,16 @@ if ! command -v gcloud >/dev/null 2>&1; then
 fi
 
 cd "$(dirname "$0")/.."
-tag="${TAG:-$(git rev-parse --short HEAD 2>/dev/null || date -u +%Y%m%d%H%M%S)}"
+# The commit, and a time stamp when the tree has uncommitted changes: Vertex AI caches steps
+# by image name, so each different image needs a tag of its own.
+if [[ -z ${TAG:-} ]] && commit=$(git rev-parse --short HEAD 2>/dev/null); then
+  tag=$commit
+  if ! git diff --quiet HEAD -- 2>/dev/null; then
+    tag="$commit-dirty-$(date -u +%Y%m%d%H%M%S)"
+  fi
+else
+  tag="${TAG:-$(date -u +%Y%m%d%H%M%S)}"
+fi
 echo "building images tagged $tag"
 gcloud builds submit . --project="$project_id" --region="$location" \
   --config=cloudbuild.yaml --substitutions="SHORT_SHA=$tag"
