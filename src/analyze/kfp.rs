@@ -346,6 +346,7 @@ pub(crate) fn pipeline(
         loop_vars: HashMap::new(),
         closed_loops: std::collections::HashSet::new(),
         failed_chain: None,
+        exit_tasks: std::collections::HashSet::new(),
         chain_spans: HashMap::new(),
         poisoned: std::collections::HashSet::new(),
         failed,
@@ -385,6 +386,8 @@ pub(super) struct Body<'a> {
     /// Where a refused `If`/`Elif` block ended (its group, and the length of its body): an
     /// `Elif`/`Else` right there continues a chain already reported.
     pub(super) failed_chain: Option<(Option<usize>, usize)>,
+    /// Tasks given to a `dsl.ExitHandler`, refused or not.
+    pub(super) exit_tasks: std::collections::HashSet<usize>,
     /// Where each `condition-branches` group's chain continued (its first `Elif`/`Else`).
     pub(super) chain_spans: HashMap<usize, Span>,
     /// Variables assigned a call that had errors: using them is not reported again.
@@ -845,6 +848,19 @@ impl Body<'_> {
             if self.poisoned.contains(name) {
                 return None;
             }
+        }
+        if let Expr::Call { .. } = expr {
+            diagnostics.push(
+                Diagnostic::error(
+                    expr.span(),
+                    format!(
+                        "`{}` creates a task inside an expression, which automlops does not read",
+                        (self.source_of)(expr.span())
+                    ),
+                )
+                .with_hint("assign the task to a variable on its own line first (`t = comp(...)`), then use `t.output`"),
+            );
+            return None;
         }
         diagnostics.push(
             Diagnostic::error(

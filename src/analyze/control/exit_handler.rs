@@ -54,6 +54,8 @@ impl Body<'_> {
                 return None;
             }
         };
+        // Named as an exit task: even if refused below, it is not reported as one that is not.
+        self.exit_tasks.insert(exit_task);
         let task = &self.wiring.tasks[exit_task];
         let depends = !task.after.is_empty()
             || task
@@ -103,7 +105,7 @@ impl Body<'_> {
                 .iter()
                 .find(|i| i.ty == IoType::Parameter(ParamType::TaskFinalStatus));
             if let Some(status) = status
-                && self.wiring.exit_handler_of(index).is_none()
+                && !self.exit_tasks.contains(&index)
             {
                 diagnostics.push(
                     Diagnostic::error(

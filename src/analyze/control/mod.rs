@@ -173,6 +173,7 @@ impl Body<'_> {
             let variable = lp.variable.clone();
             self.loop_vars.remove(&variable);
             self.closed_loops.insert(variable);
+            self.check_unused_item(group, context.span(), diagnostics);
         }
         // An `If`/`Elif` chain without `Else` inside this block leaves kfp inside the chain's
         // wrapper: kfp would close the wrapper here instead of this block, and put everything

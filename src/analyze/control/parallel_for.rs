@@ -147,6 +147,44 @@ impl Body<'_> {
     /// `dsl.Collected(task.output)`: what kfp supports of it, and we with it: a parameter
     /// output of a task directly inside a loop, used after the loop, in the block that holds
     /// the loop or one inside it.
+    /// kfp 2.17.3 passes a loop's list only along with its item: a loop over a parameter or an
+    /// output whose item nothing reads loses its list inside a block (a dangling input), and
+    /// its dependency on the task that makes the list.
+    pub(in crate::analyze) fn check_unused_item(
+        &self,
+        group: usize,
+        span: Span,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let GroupKind::Loop(lp) = &self.wiring.groups[group].kind else {
+            return;
+        };
+        let LoopItems::Channel(items) = &lp.items else {
+            return;
+        };
+        let in_block = self.wiring.groups[group].parent.is_some();
+        if !in_block && !matches!(items, Argument::TaskOutput { .. }) {
+            return;
+        }
+        let reads = |argument: &Argument| matches!(argument, Argument::LoopItem { group: g, .. } if *g == group);
+        let used = self
+            .wiring
+            .tasks
+            .iter()
+            .any(|t| t.arguments.iter().any(|(_, a)| reads(a)))
+            || self.wiring.groups.iter().any(|g| match &g.kind {
+                GroupKind::Condition(c) => c.all.iter().any(|c| reads(&c.left) || reads(&c.right)),
+                GroupKind::Loop(inner) => matches!(&inner.items, LoopItems::Channel(a) if reads(a)),
+                _ => false,
+            });
+        if !used {
+            diagnostics.push(
+                Diagnostic::error(span, "kfp 2.17.3 compiles a loop over a parameter or a task output whose item nothing reads into a pipeline that cannot run (it leaves out the list the loop iterates over, or the wait for the task that makes it)")
+                    .with_hint("read the item in the loop (`as item`, then `item` in an argument), or loop over a literal list"),
+            );
+        }
+    }
+
     pub(in crate::analyze) fn collected(
         &self,
         task: usize,
@@ -159,23 +197,43 @@ impl Body<'_> {
             .group
             .filter(|g| matches!(self.wiring.groups[*g].kind, GroupKind::Loop(_)));
         let Some(group) = in_loop else {
-            diagnostics.push(
-                Diagnostic::error(span, format!("`{}` is not directly inside a `dsl.ParallelFor`, so there is nothing to collect", producer.variable))
-                    .with_hint("collect the output of a task created directly in the loop's block"),
-            );
+            let inside_loop = self
+                .wiring
+                .task_chain(task)
+                .iter()
+                .any(|g| matches!(self.wiring.groups[*g].kind, GroupKind::Loop(_)));
+            diagnostics.push(if inside_loop {
+                Diagnostic::error(span, format!("`{}` is inside a block within its loop: collecting its outputs is not supported yet", producer.variable))
+                    .with_hint("collect the output of a task created directly in the loop's block")
+            } else {
+                Diagnostic::error(span, format!("`{}` is not inside a `dsl.ParallelFor`, so there is nothing to collect", producer.variable))
+                    .with_hint("pass `task.output` itself")
+            });
             return None;
         };
         let here = self.wiring.current_chain();
         let holder = crate::model::chain(&self.wiring.groups, self.wiring.groups[group].parent);
-        if !here.starts_with(&holder) || here.contains(&group) {
+        if here.contains(&group) {
             diagnostics.push(
                 Diagnostic::error(
                     span,
-                    "collect a loop's outputs after the loop, in the block that holds it or in one inside that block",
+                    "a loop's outputs are collected after the loop, not inside it",
                 )
-                .with_hint(
-                    "collecting across nested loops is not supported yet",
-                ),
+                .with_hint("inside the loop, pass `task.output` itself"),
+            );
+            return None;
+        }
+        if !here.starts_with(&holder) {
+            let nested = holder
+                .iter()
+                .any(|g| matches!(self.wiring.groups[*g].kind, GroupKind::Loop(_)));
+            diagnostics.push(
+                Diagnostic::error(span, "`dsl.Collected` is used outside the block that holds the loop")
+                    .with_hint(if nested {
+                        "collecting across nested loops is not supported yet"
+                    } else {
+                        "kfp passes values into blocks, never out of them: collect in the block that holds the loop, after it"
+                    }),
             );
             return None;
         }
@@ -209,9 +267,20 @@ impl Body<'_> {
                 let Expr::Name(name, _) = value.as_ref() else {
                     return LoopRef::NotOne;
                 };
+                if self.poisoned.contains(name) {
+                    // The item of a refused loop (reported).
+                    return LoopRef::Refused;
+                }
                 let Some(&group) = self.loop_vars.get(name) else {
                     return LoopRef::NotOne;
                 };
+                if KFP_ITEM_ATTRIBUTES.contains(&attr.as_str()) {
+                    diagnostics.push(
+                        Diagnostic::error(*span, format!("`{name}.{attr}` names an attribute of kfp's loop item, not a field of the item, so kfp 2.17.3 does not read the field"))
+                            .with_hint(format!("rename the field `{attr}` in the items")),
+                    );
+                    return LoopRef::Refused;
+                }
                 if let GroupKind::Loop(Loop {
                     items: LoopItems::Raw { values, .. },
                     ..
@@ -284,6 +353,22 @@ impl Body<'_> {
     }
 }
 
+/// Attributes of kfp's loop item objects: `item.name` reads kfp's attribute, never a field of
+/// the item, and a literal dict item with one of these keys (but `value`) fails in kfp.
+const KFP_ITEM_ATTRIBUTES: &[&str] = &[
+    "name",
+    "task",
+    "task_name",
+    "pattern",
+    "channel_type",
+    "full_name",
+    "value",
+    "items_or_pipeline_channel",
+    "is_with_items_loop_argument",
+    "loop_argument",
+    "subvar_name",
+];
+
 /// What a name or attribute is with respect to the open loops.
 pub(in crate::analyze) enum LoopRef {
     /// Not a loop variable.
@@ -336,6 +421,17 @@ fn raw_item_types(
         }
         _ => ParamType::String,
     };
+    if let serde_json::Value::Object(first_map) = first
+        && let Some(key) = first_map
+            .keys()
+            .find(|k| *k != "value" && KFP_ITEM_ATTRIBUTES.contains(&k.as_str()))
+    {
+        diagnostics.push(
+            Diagnostic::error(span, format!("kfp 2.17.3 fails on dict items with the key `{key}`: it is the name of an attribute of its loop items"))
+                .with_hint(format!("rename the key `{key}`")),
+        );
+        return None;
+    }
     if let serde_json::Value::Object(first_map) = first {
         let same_keys = values.iter().all(|v| {
             matches!(v, serde_json::Value::Object(m) if m.len() == first_map.len() && m.keys().all(|k| first_map.contains_key(k)))

@@ -111,7 +111,11 @@ impl Body<'_> {
             if self.wiring.exit_handler_of(producer).is_some() {
                 diagnostics.push(Diagnostic::error(
                     span,
-                    "the exit task of a `dsl.ExitHandler` cannot pass outputs to other tasks",
+                    if data {
+                        "the exit task of a `dsl.ExitHandler` cannot pass outputs to other tasks"
+                    } else {
+                        "no task may wait for the exit task of a `dsl.ExitHandler`: it runs when the handler's tasks end"
+                    },
                 ));
                 return false;
             }
