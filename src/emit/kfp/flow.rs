@@ -1,7 +1,9 @@
 //! Control flow in the IR, as kfp 2.17.3 encodes it: each group is a task of its parent DAG
 //! whose component is a DAG of its own. Values cross into a group as inputs named
 //! `pipelinechannel--<channel>`, passed down through every group between where the value is
-//! made and where it is used; dependencies hold between the outermost groups that differ.
+//! made and where it is used (kfp stops below a loop whose item's name contains the value's;
+//! analysis refuses the pipelines where that leaves a group without the value); dependencies
+//! hold between the outermost groups that differ.
 
 use std::collections::{BTreeMap, BTreeSet};
 
