@@ -138,9 +138,7 @@ impl<'a> Wiring<'a> {
 
     /// The exit handler group whose exit task `task` is.
     pub(crate) fn exit_handler_of(&self, task: usize) -> Option<usize> {
-        self.groups.iter().position(
-            |g| matches!(g.kind, GroupKind::ExitHandler { exit_task } if exit_task == task),
-        )
+        crate::model::exit_handler_of(&self.groups, task)
     }
 
     /// Closes the current group: its parent becomes current.

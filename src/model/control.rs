@@ -2,7 +2,7 @@
 //! `dsl.Condition`), `dsl.ParallelFor` and `dsl.ExitHandler`. A group is a sub-DAG of the
 //! pipeline; the pipeline body and every group body are ordered lists of [`Node`]s.
 
-use super::{Argument, ParamType};
+use super::{Argument, ParamType, Task};
 
 /// One entry of a body, in the order the notebook writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -11,6 +11,54 @@ pub(crate) enum Node {
     Task(usize),
     /// An index into [`super::Pipeline::groups`].
     Group(usize),
+}
+
+/// The exit handler group whose exit task `task` is.
+pub(crate) fn exit_handler_of(groups: &[Group], task: usize) -> Option<usize> {
+    groups
+        .iter()
+        .position(|g| matches!(g.kind, GroupKind::ExitHandler { exit_task } if exit_task == task))
+}
+
+/// kfp's name for a value, from which it names the inputs that pass it into groups
+/// (`pipelinechannel--<name>`): `threshold`, `train-model-accuracy`, `xs-loop-item`,
+/// `loop-item-param-2-subvar-n`, `for-loop-2-pipelinechannel--double-Output`. Empty for a
+/// constant.
+pub(crate) fn channel_name(tasks: &[Task], groups: &[Group], argument: &Argument) -> String {
+    match argument {
+        Argument::Constant(_) => String::new(),
+        Argument::PipelineParam(name) => name.clone(),
+        Argument::TaskOutput { task, output } => format!("{}-{output}", tasks[*task].name),
+        // Out of its loop, a collected output is an output of the loop's group.
+        Argument::Collected { task, output } => {
+            let group = tasks[*task].group.unwrap_or_default();
+            format!(
+                "{}-{}",
+                groups[group].name,
+                collected_output(tasks, *task, output)
+            )
+        }
+        Argument::LoopItem { group, field } => {
+            let GroupKind::Loop(lp) = &groups[*group].kind else {
+                return String::new();
+            };
+            let item = match &lp.items {
+                LoopItems::Channel(items) => {
+                    format!("{}-loop-item", channel_name(tasks, groups, items))
+                }
+                LoopItems::Raw { code, .. } => format!("loop-item-param-{code}"),
+            };
+            match field {
+                Some(field) => format!("{item}-subvar-{field}"),
+                None => item,
+            }
+        }
+    }
+}
+
+/// The output of a loop's group that collects a task's output (`dsl.Collected`).
+pub(crate) fn collected_output(tasks: &[Task], task: usize, output: &str) -> String {
+    format!("pipelinechannel--{}-{output}", tasks[task].name)
 }
 
 /// The groups around `group`, outermost first, ending with `group` itself; empty for the root.
@@ -123,14 +171,4 @@ pub(crate) enum LoopItems {
         values: Vec<serde_json::Value>,
         code: usize,
     },
-}
-
-impl Loop {
-    /// The name kfp gives the loop item: `xs-loop-item`, `loop-item-param-3`.
-    pub(crate) fn item_name(&self, channel_name: impl Fn(&Argument) -> String) -> String {
-        match &self.items {
-            LoopItems::Channel(items) => format!("{}-loop-item", channel_name(items)),
-            LoopItems::Raw { code, .. } => format!("loop-item-param-{code}"),
-        }
-    }
 }

@@ -10,7 +10,8 @@ mod types;
 
 pub(crate) use component::{Component, ComponentSource, Input, Output};
 pub(crate) use control::{
-    Branch, Comparison, Condition, Group, GroupKind, Loop, LoopItems, Node, chain,
+    Branch, Comparison, Condition, Group, GroupKind, Loop, LoopItems, Node, chain, channel_name,
+    collected_output, exit_handler_of,
 };
 pub(crate) use names::{ComponentName, is_relative_path, kfp_name};
 pub(crate) use pipeline::{Argument, Pipeline, PipelineParam, Retry, Task, TaskSettings};

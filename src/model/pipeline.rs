@@ -1,7 +1,7 @@
 //! The pipeline: parameters and a DAG of tasks, each a call of a component.
 
 use super::ParamType;
-use super::control::{Group, GroupKind, Node};
+use super::control::{Group, Node};
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct PipelineParam {
@@ -158,9 +158,7 @@ impl Pipeline {
 
     /// The exit task of an exit handler group, if `task` is one.
     pub(crate) fn exit_handler_of(&self, task: usize) -> Option<usize> {
-        self.groups.iter().position(
-            |g| matches!(g.kind, GroupKind::ExitHandler { exit_task } if exit_task == task),
-        )
+        super::control::exit_handler_of(&self.groups, task)
     }
 
     /// A cycle of dependencies, as task indices from a task back to itself, if there is one.

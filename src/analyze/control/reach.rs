@@ -2,39 +2,35 @@
 //! and version 2.17.3 stops passing one below a loop whose item's name contains its name.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
-use crate::model::{Argument, GroupKind, LoopItems};
+use crate::model::{Argument, GroupKind};
 
 use super::super::kfp::Body;
 
 impl Body<'_> {
     /// kfp's name for a value, as it names the inputs that pass it into blocks.
+    /// kfp's name for a value as it passes into blocks: a loop item's whole item, fields
+    /// included (a field is selected at the task).
     pub(in crate::analyze) fn kfp_channel_name(&self, argument: &Argument) -> Option<String> {
-        match argument {
-            Argument::Constant(_) => None,
-            Argument::PipelineParam(name) => Some(name.clone()),
-            Argument::TaskOutput { task, output } => {
-                Some(format!("{}-{output}", self.wiring.tasks[*task].name))
-            }
-            Argument::Collected { task, output } => {
-                let task = &self.wiring.tasks[*task];
-                let group = &self.wiring.groups[task.group?];
-                Some(format!(
-                    "{}-pipelinechannel--{}-{output}",
-                    group.name, task.name
-                ))
-            }
-            Argument::LoopItem { group, .. } => self.loop_item_name(*group),
-        }
+        let argument = match argument {
+            Argument::Constant(_) => return None,
+            Argument::LoopItem { group, .. } => &Argument::LoopItem {
+                group: *group,
+                field: None,
+            },
+            other => other,
+        };
+        Some(crate::model::channel_name(
+            &self.wiring.tasks,
+            &self.wiring.groups,
+            argument,
+        ))
     }
 
+    /// The name kfp gives the item of a loop group (`xs-loop-item`); `None` for other groups.
     pub(in crate::analyze) fn loop_item_name(&self, group: usize) -> Option<String> {
-        let GroupKind::Loop(lp) = &self.wiring.groups.get(group)?.kind else {
-            return None;
-        };
-        Some(match &lp.items {
-            LoopItems::Channel(items) => format!("{}-loop-item", self.kfp_channel_name(items)?),
-            LoopItems::Raw { code, .. } => format!("loop-item-param-{code}"),
-        })
+        matches!(self.wiring.groups.get(group)?.kind, GroupKind::Loop(_))
+            .then(|| self.kfp_channel_name(&Argument::LoopItem { group, field: None }))
+            .flatten()
     }
 
     /// kfp 2.17.3 stops passing a value down into nested blocks at the first loop whose item's

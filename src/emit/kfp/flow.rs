@@ -210,44 +210,14 @@ impl<'a> Flow<'a> {
         names
     }
 
-    /// kfp's name for a value: `threshold`, `train-model-accuracy`, `xs-loop-item`,
-    /// `loop-item-param-2-subvar-n`.
     pub(super) fn channel_name(&self, argument: &Argument) -> String {
         let pipeline = self.pipeline();
-        match argument {
-            Argument::PipelineParam(name) => name.clone(),
-            Argument::TaskOutput { task, output } => {
-                format!("{}-{output}", pipeline.tasks[*task].name)
-            }
-            // Out of its loop, a collected output is an output of the loop's group.
-            Argument::Collected { task, output } => {
-                let group = pipeline.tasks[*task].group.unwrap_or_default();
-                format!(
-                    "{}-{}",
-                    pipeline.groups[group].name,
-                    self.collected_output(*task, output)
-                )
-            }
-            Argument::LoopItem { group, field } => {
-                let GroupKind::Loop(lp) = &pipeline.groups[*group].kind else {
-                    return String::new();
-                };
-                let item = lp.item_name(|items| self.channel_name(items));
-                match field {
-                    Some(field) => format!("{item}-subvar-{field}"),
-                    None => item,
-                }
-            }
-            Argument::Constant(_) => String::new(),
-        }
+        crate::model::channel_name(&pipeline.tasks, &pipeline.groups, argument)
     }
 
     /// The output of a loop's group that collects a task's output.
     pub(super) fn collected_output(&self, task: usize, output: &str) -> String {
-        format!(
-            "pipelinechannel--{}-{output}",
-            self.pipeline().tasks[task].name
-        )
+        crate::model::collected_output(&self.pipeline().tasks, task, output)
     }
 
     pub(super) fn input_name(&self, argument: &Argument) -> String {
