@@ -43,6 +43,20 @@ impl ParamType {
         }
     }
 
+    /// The type kfp gives a literal value (Python's `type(value)`); `None` for `None`.
+    pub(crate) fn of_value(value: &serde_json::Value) -> Option<Self> {
+        use serde_json::Value;
+        Some(match value {
+            Value::String(_) => ParamType::String,
+            Value::Bool(_) => ParamType::Boolean,
+            Value::Number(n) if n.is_f64() => ParamType::Double,
+            Value::Number(_) => ParamType::Integer,
+            Value::Array(_) => ParamType::List,
+            Value::Object(_) => ParamType::Struct,
+            Value::Null => return None,
+        })
+    }
+
     /// From a Python builtin type name.
     pub(crate) fn from_python(name: &str) -> Option<Self> {
         Some(match name {

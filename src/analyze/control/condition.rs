@@ -277,14 +277,11 @@ impl Body<'_> {
     /// The type kfp gives a condition operand; `Err` says what cannot be compared.
     pub(in crate::analyze) fn operand_type(&self, arg: &Argument) -> Result<ParamType, String> {
         let ty = match arg {
-            Argument::Constant(value) => match value {
-                serde_json::Value::String(_) => ParamType::String,
-                serde_json::Value::Bool(_) => ParamType::Boolean,
-                serde_json::Value::Number(n) if n.is_f64() => ParamType::Double,
-                serde_json::Value::Number(_) => ParamType::Integer,
-                serde_json::Value::Null => return Err("`None`".to_owned()),
-                serde_json::Value::Array(_) => return Err("a list".to_owned()),
-                serde_json::Value::Object(_) => return Err("a dict".to_owned()),
+            Argument::Constant(value) => match ParamType::of_value(value) {
+                None => return Err("`None`".to_owned()),
+                Some(ParamType::List) => return Err("a list".to_owned()),
+                Some(ParamType::Struct) => return Err("a dict".to_owned()),
+                Some(ty) => ty,
             },
             Argument::LoopItem { group, field } => {
                 match self.wiring.loop_item_type(*group, field.is_some()) {

@@ -385,15 +385,7 @@ fn raw_item_types(
     span: Span,
     diagnostics: &mut Diagnostics,
 ) -> Option<(ParamType, ParamType)> {
-    let kind = |value: &serde_json::Value| match value {
-        serde_json::Value::String(_) => Some(ParamType::String),
-        serde_json::Value::Bool(_) => Some(ParamType::Boolean),
-        serde_json::Value::Number(n) if n.is_f64() => Some(ParamType::Double),
-        serde_json::Value::Number(_) => Some(ParamType::Integer),
-        serde_json::Value::Array(_) => Some(ParamType::List),
-        serde_json::Value::Object(_) => Some(ParamType::Struct),
-        serde_json::Value::Null => None,
-    };
+    let kind = ParamType::of_value;
     let Some(first) = values.first() else {
         diagnostics.push(Diagnostic::error(
             span,

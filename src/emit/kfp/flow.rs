@@ -311,12 +311,5 @@ impl<'a> Flow<'a> {
 }
 
 fn constant_type(value: &serde_json::Value) -> ParamType {
-    match value {
-        serde_json::Value::Bool(_) => ParamType::Boolean,
-        serde_json::Value::Number(n) if n.is_f64() => ParamType::Double,
-        serde_json::Value::Number(_) => ParamType::Integer,
-        serde_json::Value::Array(_) => ParamType::List,
-        serde_json::Value::Object(_) => ParamType::Struct,
-        _ => ParamType::String,
-    }
+    ParamType::of_value(value).unwrap_or(ParamType::String)
 }
