@@ -407,19 +407,30 @@ fn files_automlops_did_not_write_are_never_overwritten() {
     assert!(automlops(&args, tmp.path()).status.success());
 }
 
+/// `examples/training_kfp` compiled into `out/` of a fresh temporary directory.
+fn compiled_training_kfp() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let first = automlops(
+        &[
+            "compile",
+            &example("training_kfp"),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    (tmp, out)
+}
+
 /// `compile --check` writes nothing: 0 when the directory is what the notebook compiles to,
 /// 1 with the changed, missing and stale files listed otherwise. Cloud Build runs it on the
 /// notebook's copy in the output.
 #[test]
 fn check_reports_drift_and_writes_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (tmp, out) = compiled_training_kfp();
     let out_arg = out.to_str().unwrap();
-    let first = automlops(
-        &["compile", &example("training_kfp"), "-o", out_arg],
-        tmp.path(),
-    );
-    assert!(first.status.success(), "{}", stderr(&first));
     let copy = out.join("notebook/training.ipynb");
     let copy_arg = copy.to_str().unwrap();
     let clean = automlops(&["compile", copy_arg, "-o", out_arg, "--check"], tmp.path());
@@ -465,12 +476,9 @@ fn check_reports_drift_and_writes_nothing() {
 #[test]
 fn check_sees_modes_and_links() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (tmp, out) = compiled_training_kfp();
     let out_arg = out.to_str().unwrap();
     let notebook = example("training_kfp");
-    let first = automlops(&["compile", &notebook, "-o", out_arg], tmp.path());
-    assert!(first.status.success(), "{}", stderr(&first));
     let script = out.join("scripts/run_all.sh");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
     let readme = out.join("README.md");
@@ -492,12 +500,9 @@ fn check_sees_modes_and_links() {
 #[cfg(unix)]
 #[test]
 fn a_linked_directory_inside_the_output_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
+    let (tmp, out) = compiled_training_kfp();
     let out_arg = out.to_str().unwrap();
     let notebook = example("training_kfp");
-    let first = automlops(&["compile", &notebook, "-o", out_arg], tmp.path());
-    assert!(first.status.success(), "{}", stderr(&first));
     let elsewhere = tmp.path().join("elsewhere");
     std::fs::rename(out.join("scripts"), &elsewhere).unwrap();
     std::os::unix::fs::symlink(&elsewhere, out.join("scripts")).unwrap();
