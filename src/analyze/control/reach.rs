@@ -46,9 +46,14 @@ impl Body<'_> {
         span: Span,
         diagnostics: &mut Diagnostics,
     ) -> bool {
-        let Some(name) = self.kfp_channel_name(argument) else {
+        // Only the groups between where the value is made and the reader's own pass it on:
+        // at the top level and one block deep (most readers) there are none.
+        let Some((_, passing)) = here.split_last() else {
             return true;
         };
+        if passing.is_empty() {
+            return true;
+        }
         let origin = match argument {
             Argument::TaskOutput { task, .. } => self.wiring.task_chain(*task).len(),
             Argument::Collected { task, .. } => {
@@ -60,7 +65,10 @@ impl Body<'_> {
                 .map_or(here.len(), |p| p + 1),
             _ => 0,
         };
-        let Some((_, passing)) = here.split_last() else {
+        if passing.len() <= origin {
+            return true;
+        }
+        let Some(name) = self.kfp_channel_name(argument) else {
             return true;
         };
         for &group in passing.iter().skip(origin) {
