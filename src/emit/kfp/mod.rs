@@ -14,7 +14,7 @@ use crate::model::{
 
 use ir::{
     Accelerator, ArtifactInput, ArtifactSelector, ArtifactSpec, ArtifactTypeSchema, CachingOptions,
-    ComponentSpec, Container, Dag, DagOutputArtifact, DagOutputParameter, DagOutputs,
+    ComponentSpec, Container, Dag, DagOutputArtifact, DagOutputParameter, DagOutputs, Definitions,
     DeploymentSpec, EnvVar, Executor, IteratorItems, IteratorPolicy, NameRef, ParameterInput,
     ParameterIterator, ParameterSelector, ParameterSpec, PipelineInfo, PipelineJob, PipelineSpec,
     ProducerTask, Resources, RetryPolicy, RuntimeConfig, RuntimeValue, TaskInputs,
@@ -159,32 +159,62 @@ fn component_spec(
         }
     }
     for output in &component.outputs {
-        match output.ty {
-            IoType::Parameter(ty) => {
-                spec.output_definitions.parameters.insert(
-                    output.name.clone(),
-                    ParameterSpec {
-                        default_value: None,
-                        description: None,
-                        is_optional: false,
-                        parameter_type: ty.ir_name(),
-                    },
-                );
-            }
-            IoType::Artifact(ty) | IoType::ArtifactList(ty) => {
-                spec.output_definitions.artifacts.insert(
-                    output.name.clone(),
-                    ArtifactSpec {
-                        artifact_type: artifact_type(ty),
-                        description: None,
-                        is_artifact_list: false,
-                        is_optional: false,
-                    },
-                );
-            }
-        }
+        declare(&mut spec.output_definitions, output.name.clone(), output.ty);
     }
     spec
+}
+
+/// A plain declaration in an interface: no default, description or optionality.
+fn declare(definitions: &mut Definitions, name: String, io: IoType) {
+    match io {
+        IoType::Parameter(ty) => {
+            definitions.parameters.insert(
+                name,
+                ParameterSpec {
+                    default_value: None,
+                    description: None,
+                    is_optional: false,
+                    parameter_type: ty.ir_name(),
+                },
+            );
+        }
+        IoType::Artifact(ty) | IoType::ArtifactList(ty) => {
+            definitions.artifacts.insert(
+                name,
+                ArtifactSpec {
+                    artifact_type: artifact_type(ty),
+                    description: None,
+                    is_artifact_list: matches!(io, IoType::ArtifactList(_)),
+                    is_optional: false,
+                },
+            );
+        }
+    }
+}
+
+/// An output of a DAG, taken from output `key` of its task `producer`.
+fn select_output(outputs: &mut DagOutputs, name: String, io: IoType, key: &str, producer: &str) {
+    if let IoType::Parameter(_) = io {
+        outputs.parameters.insert(
+            name,
+            DagOutputParameter {
+                value_from_parameter: ParameterSelector {
+                    output_parameter_key: key.to_owned(),
+                    producer_subtask: producer.to_owned(),
+                },
+            },
+        );
+    } else {
+        outputs.artifacts.insert(
+            name,
+            DagOutputArtifact {
+                artifact_selectors: vec![ArtifactSelector {
+                    output_artifact_key: key.to_owned(),
+                    producer_subtask: producer.to_owned(),
+                }],
+            },
+        );
+    }
 }
 
 fn artifact_type(ty: crate::model::ArtifactType) -> ArtifactTypeSchema {
@@ -352,32 +382,12 @@ impl Specs {
         let group = &flow.analysis.pipeline.groups[index];
         let mut component = ComponentSpec::default();
         let mut inputs = TaskInputs::default();
-        let declare = |name: &String, io: IoType, component: &mut ComponentSpec| match io {
-            IoType::Parameter(ty) => {
-                component.input_definitions.parameters.insert(
-                    name.clone(),
-                    ParameterSpec {
-                        default_value: None,
-                        description: None,
-                        is_optional: false,
-                        parameter_type: ty.ir_name(),
-                    },
-                );
-            }
-            IoType::Artifact(ty) | IoType::ArtifactList(ty) => {
-                component.input_definitions.artifacts.insert(
-                    name.clone(),
-                    ArtifactSpec {
-                        artifact_type: artifact_type(ty),
-                        description: None,
-                        is_artifact_list: matches!(io, IoType::ArtifactList(_)),
-                        is_optional: false,
-                    },
-                );
-            }
-        };
         for (name, channel) in &flow.inputs[index] {
-            declare(name, flow.channel_type(channel), &mut component);
+            declare(
+                &mut component.input_definitions,
+                name.clone(),
+                flow.channel_type(channel),
+            );
             add_input(&mut inputs, name.clone(), flow, channel, dag);
         }
         let mut spec = task_spec(
@@ -393,7 +403,11 @@ impl Specs {
                     field: None,
                 };
                 let item_input = flow.input_name(&item);
-                declare(&item_input, flow.channel_type(&item), &mut component);
+                declare(
+                    &mut component.input_definitions,
+                    item_input.clone(),
+                    flow.channel_type(&item),
+                );
                 let items = match &lp.items {
                     LoopItems::Channel(channel) => IteratorItems {
                         input_parameter: Some(flow.input_name(channel)),
@@ -422,50 +436,15 @@ impl Specs {
         spec.inputs = inputs;
         let mut outputs = DagOutputs::default();
         for (name, (task, output)) in &flow.collected[index] {
-            let producer_subtask = flow.analysis.pipeline.tasks[*task].name.clone();
             let collected = crate::model::Argument::Collected {
                 task: *task,
                 output: output.clone(),
             };
-            if let IoType::ArtifactList(ty) = flow.channel_type(&collected) {
-                component.output_definitions.artifacts.insert(
-                    name.clone(),
-                    ArtifactSpec {
-                        artifact_type: artifact_type(ty),
-                        description: None,
-                        is_artifact_list: true,
-                        is_optional: false,
-                    },
-                );
-                outputs.artifacts.insert(
-                    name.clone(),
-                    DagOutputArtifact {
-                        artifact_selectors: vec![ArtifactSelector {
-                            output_artifact_key: output.clone(),
-                            producer_subtask,
-                        }],
-                    },
-                );
-                continue;
-            }
-            component.output_definitions.parameters.insert(
-                name.clone(),
-                ParameterSpec {
-                    default_value: None,
-                    description: None,
-                    is_optional: false,
-                    parameter_type: ParamType::List.ir_name(),
-                },
-            );
-            outputs.parameters.insert(
-                name.clone(),
-                DagOutputParameter {
-                    value_from_parameter: ParameterSelector {
-                        output_parameter_key: output.clone(),
-                        producer_subtask,
-                    },
-                },
-            );
+            // A list parameter, or a list of artifacts.
+            let io = flow.channel_type(&collected);
+            declare(&mut component.output_definitions, name.clone(), io);
+            let producer = &flow.analysis.pipeline.tasks[*task].name;
+            select_output(&mut outputs, name.clone(), io, output, producer);
         }
         component.dag = Some(Dag {
             outputs,
@@ -651,30 +630,13 @@ pub(crate) fn component_file(
     }
     let mut outputs = DagOutputs::default();
     for output in &component.outputs {
-        match output.ty {
-            IoType::Parameter(_) => {
-                outputs.parameters.insert(
-                    output.name.clone(),
-                    DagOutputParameter {
-                        value_from_parameter: ParameterSelector {
-                            output_parameter_key: output.name.clone(),
-                            producer_subtask: name.clone(),
-                        },
-                    },
-                );
-            }
-            IoType::Artifact(_) | IoType::ArtifactList(_) => {
-                outputs.artifacts.insert(
-                    output.name.clone(),
-                    DagOutputArtifact {
-                        artifact_selectors: vec![ArtifactSelector {
-                            output_artifact_key: output.name.clone(),
-                            producer_subtask: name.clone(),
-                        }],
-                    },
-                );
-            }
-        }
+        select_output(
+            &mut outputs,
+            output.name.clone(),
+            output.ty,
+            &output.name,
+            &name,
+        );
     }
     let mut tasks = BTreeMap::new();
     let mut task = task_spec(&name, &component_key, inputs, Vec::new());
