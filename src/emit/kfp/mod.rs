@@ -470,6 +470,48 @@ fn add_input(
         flow.channel_type(argument),
         IoType::Artifact(_) | IoType::ArtifactList(_)
     );
+    // An output of a task of this DAG, or the outputs a loop of this DAG collected.
+    let sibling_output = match argument {
+        Argument::TaskOutput { task, output } if pipeline.tasks[*task].group == dag => {
+            Some((pipeline.tasks[*task].name.clone(), output.clone()))
+        }
+        Argument::Collected { task, output } => {
+            let group = pipeline.tasks[*task].group.unwrap_or_default();
+            (pipeline.groups[group].parent == dag).then(|| {
+                (
+                    pipeline.groups[group].name.clone(),
+                    flow.collected_output(*task, output),
+                )
+            })
+        }
+        _ => None,
+    };
+    if let Some((producer_task, key)) = sibling_output {
+        if is_artifact {
+            inputs.artifacts.insert(
+                name,
+                ArtifactInput {
+                    task_output_artifact: Some(TaskOutputArtifact {
+                        output_artifact_key: key,
+                        producer_task,
+                    }),
+                    ..ArtifactInput::default()
+                },
+            );
+        } else {
+            inputs.parameters.insert(
+                name,
+                ParameterInput {
+                    task_output_parameter: Some(TaskOutputParameter {
+                        output_parameter_key: key,
+                        producer_task,
+                    }),
+                    ..ParameterInput::default()
+                },
+            );
+        }
+        return;
+    }
     match argument {
         Argument::Constant(value) => {
             inputs.parameters.insert(
@@ -481,62 +523,6 @@ fn add_input(
                     ..ParameterInput::default()
                 },
             );
-        }
-        Argument::TaskOutput { task, output } if pipeline.tasks[*task].group == dag => {
-            let producer_task = pipeline.tasks[*task].name.clone();
-            if is_artifact {
-                inputs.artifacts.insert(
-                    name,
-                    ArtifactInput {
-                        task_output_artifact: Some(TaskOutputArtifact {
-                            output_artifact_key: output.clone(),
-                            producer_task,
-                        }),
-                        ..ArtifactInput::default()
-                    },
-                );
-            } else {
-                inputs.parameters.insert(
-                    name,
-                    ParameterInput {
-                        task_output_parameter: Some(TaskOutputParameter {
-                            output_parameter_key: output.clone(),
-                            producer_task,
-                        }),
-                        ..ParameterInput::default()
-                    },
-                );
-            }
-        }
-        Argument::Collected { task, output }
-            if pipeline.groups[pipeline.tasks[*task].group.unwrap_or_default()].parent == dag =>
-        {
-            let group = pipeline.tasks[*task].group.unwrap_or_default();
-            let key = flow.collected_output(*task, output);
-            let producer_task = pipeline.groups[group].name.clone();
-            if is_artifact {
-                inputs.artifacts.insert(
-                    name,
-                    ArtifactInput {
-                        task_output_artifact: Some(TaskOutputArtifact {
-                            output_artifact_key: key,
-                            producer_task,
-                        }),
-                        ..ArtifactInput::default()
-                    },
-                );
-            } else {
-                inputs.parameters.insert(
-                    name,
-                    ParameterInput {
-                        task_output_parameter: Some(TaskOutputParameter {
-                            output_parameter_key: key,
-                            producer_task,
-                        }),
-                        ..ParameterInput::default()
-                    },
-                );
-            }
         }
         Argument::PipelineParam(param) if dag.is_none() => {
             inputs.parameters.insert(
