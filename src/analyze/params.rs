@@ -7,7 +7,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::Pipeline;
 
 use super::suggest::did_you_mean;
-use super::value::{Kind, Unknown, Value};
+use super::value::{Kind, Unknown, Value, undefined_error};
 
 pub(crate) fn parameter_values(
     pipeline: &Pipeline,
@@ -43,10 +43,9 @@ pub(crate) fn parameter_values(
                     Diagnostic::warning(span, format!("the value of pipeline parameter `{key}` is computed when the notebook runs (`{what}`); it is left out of the compiled values"))
                         .with_hint(format!("give `{key}` when the pipeline runs, or use a literal to fix it at compile time")),
                 ),
-                Unknown::Undefined { name, suggestion } => diagnostics.push(
-                    Diagnostic::error(span, format!("name `{name}` is not defined in the notebook"))
-                        .with_optional_hint(suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))),
-                ),
+                Unknown::Undefined { name, hint } => {
+                    diagnostics.push(undefined_error(name, hint.as_deref(), span));
+                }
             }
             continue;
         }

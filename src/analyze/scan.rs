@@ -125,6 +125,12 @@ pub(crate) fn scan(
                 Some(site) => scan.custom_components.push(site),
                 None => scan.unreadable_definitions = true,
             }
+            // AutoMLOps 1.0 runs only the `makeComponent(...)` call of such a cell: the rest is
+            // the component's code, which runs in its container and binds no notebook names.
+            for name in stmts.iter().flat_map(|top| &top.facts.bound_names) {
+                scan.env.bind_in_component_code(name);
+            }
+            continue;
         }
         for top in &stmts {
             let stmt = &top.stmt;

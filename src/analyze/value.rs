@@ -41,7 +41,8 @@ pub(crate) enum Unknown {
     /// A name defined nowhere in the notebook.
     Undefined {
         name: String,
-        suggestion: Option<String>,
+        /// A did-you-mean, or why a name the notebook does assign is not defined here.
+        hint: Option<String>,
     },
 }
 
@@ -111,12 +112,18 @@ impl Value {
                 format!("{context} must be known without running the notebook, but `{what}` is computed at run time"),
             )
             .with_hint("use a literal, or a module-level constant assigned a literal"),
-            Unknown::Undefined { name, suggestion } => {
-                Diagnostic::error(span, format!("name `{name}` is not defined in the notebook"))
-                    .with_optional_hint(suggestion.as_ref().map(|s| format!("did you mean `{s}`?")))
-            }
+            Unknown::Undefined { name, hint } => undefined_error(name, hint.as_deref(), span),
         })
     }
+}
+
+/// The error for a name the notebook does not define where it is read.
+pub(crate) fn undefined_error(name: &str, hint: Option<&str>, span: Option<Span>) -> Diagnostic {
+    Diagnostic::error(
+        span,
+        format!("name `{name}` is not defined in the notebook"),
+    )
+    .with_optional_hint(hint.map(str::to_owned))
 }
 
 /// A name whose value may differ when the notebook runs: it is also changed by a statement
@@ -142,6 +149,9 @@ pub(crate) struct Env {
     assigned: std::collections::HashSet<String>,
     /// The uncertain names read since the last [`Env::take_touched`].
     touched: std::cell::RefCell<Vec<Uncertain>>,
+    /// Names bound only by the code of `%%define_component` cells, which AutoMLOps runs in the
+    /// component, never in the notebook.
+    component_code_names: std::collections::HashSet<String>,
 }
 
 impl Env {
@@ -212,6 +222,12 @@ impl Env {
         );
     }
 
+    /// Records a name bound by a `%%define_component` cell's code, for the message of a later
+    /// read of it; the name stays undefined in the notebook.
+    pub(crate) fn bind_in_component_code(&mut self, name: &str) {
+        self.component_code_names.insert(name.to_owned());
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         self.names.get(name)
     }
@@ -219,6 +235,16 @@ impl Env {
     /// A did-you-mean for an undefined name, among the names defined so far.
     pub(crate) fn suggest(&self, name: &str) -> Option<String> {
         did_you_mean(name, self.names.keys().map(String::as_str))
+    }
+
+    /// The hint for reading `name`, which is not defined.
+    fn undefined_hint(&self, name: &str) -> Option<String> {
+        if self.component_code_names.contains(name) {
+            return Some(format!(
+                "`{name}` is assigned only in the code of a `%%define_component` cell, which runs inside the component, not in the notebook: assign it in a cell of its own"
+            ));
+        }
+        self.suggest(name).map(|s| format!("did you mean `{s}`?"))
     }
 
     /// Evaluates `expr`; `source` maps a span to its text, for messages about unknown values.
@@ -257,7 +283,7 @@ impl Env {
                     "dict" => Kind::Type("dict"),
                     _ => Kind::Unknown(Unknown::Undefined {
                         name: name.clone(),
-                        suggestion: self.suggest(name),
+                        hint: self.undefined_hint(name),
                     }),
                 }
             }
@@ -447,7 +473,7 @@ mod tests {
         let v = eval_in("PROJECT_ID = 'p'", "PROJET_ID");
         assert!(matches!(
             v.kind,
-            Kind::Unknown(Unknown::Undefined { ref suggestion, .. }) if suggestion.as_deref() == Some("PROJECT_ID")
+            Kind::Unknown(Unknown::Undefined { ref hint, .. }) if hint.as_deref() == Some("did you mean `PROJECT_ID`?")
         ));
     }
 
