@@ -114,7 +114,7 @@ pub(crate) fn cloudbuild(
     settings: &Settings,
     notebook_copy: &str,
     recompile_args: &[String],
-) -> Result<String, serde_norway::Error> {
+) -> Result<String, serde_json::Error> {
     let component = image(settings, "components/component_base");
     let runner = image(settings, "run_pipeline");
     let docker = "gcr.io/cloud-builders/docker";

@@ -53,7 +53,7 @@ pub(super) fn defaults(
     settings: &Settings,
     base_image: &str,
     notebook: &str,
-) -> Result<String, serde_norway::Error> {
+) -> Result<String, serde_json::Error> {
     let defaults = Defaults {
         gcp: Gcp {
             base_image,

@@ -586,7 +586,7 @@ fn task_inputs(flow: &flow::Flow<'_>, task: &Task, dag: Option<usize>) -> TaskIn
 pub(crate) fn component_file(
     component: &Component,
     image: &str,
-) -> Result<String, serde_norway::Error> {
+) -> Result<String, serde_json::Error> {
     let name = component.name.kfp();
     let component_key = format!("comp-{name}");
     let executor_key = format!("exec-{name}");
