@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::model::Component;
+use crate::model::{Component, module_is_within};
 
 /// The kfp release components run with; the executor in `src/<name>.py` needs it.
 pub(crate) const KFP_REQUIREMENT: &str = "kfp==2.17.3";
@@ -242,7 +242,7 @@ pub(crate) fn provider(module: &str) -> Option<Provider> {
     }
     DISTRIBUTIONS
         .iter()
-        .filter(|(prefix, _)| module == *prefix || module.starts_with(&format!("{prefix}.")))
+        .filter(|(prefix, _)| module_is_within(module, prefix))
         .max_by_key(|(prefix, _)| prefix.len())
         .map(|(_, dist)| Provider::Distribution(dist))
 }

@@ -57,3 +57,33 @@ impl Component {
         self.outputs.iter().find(|output| output.name == name)
     }
 }
+
+/// Whether the dotted module `module` is `package` or inside it: `google.cloud.bigquery.job` is
+/// within `google.cloud.bigquery`, `google.cloud.bigquery_storage` is not.
+pub(crate) fn module_is_within(module: &str, package: &str) -> bool {
+    module
+        .strip_prefix(package)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::module_is_within;
+
+    #[test]
+    fn a_module_is_within_its_package_and_no_namesake() {
+        assert!(module_is_within(
+            "google.cloud.bigquery",
+            "google.cloud.bigquery"
+        ));
+        assert!(module_is_within(
+            "google.cloud.bigquery.job",
+            "google.cloud.bigquery"
+        ));
+        assert!(!module_is_within(
+            "google.cloud.bigquery_storage",
+            "google.cloud.bigquery"
+        ));
+        assert!(!module_is_within("google.cloud", "google.cloud.bigquery"));
+    }
+}

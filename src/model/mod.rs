@@ -8,7 +8,7 @@ mod pipeline;
 pub(crate) mod settings;
 mod types;
 
-pub(crate) use component::{Component, ComponentSource, Input, Output};
+pub(crate) use component::{Component, ComponentSource, Input, Output, module_is_within};
 pub(crate) use control::{
     Branch, Comparison, Condition, Group, GroupKind, Loop, LoopItems, Node, chain, channel_name,
     collected_output, exit_handler_of,

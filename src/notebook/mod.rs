@@ -111,7 +111,7 @@ impl Notebook {
         };
         let cells = cells
             .into_iter()
-            .map(|cell| Cell::new(&cell.cell_type, cell.source.into_string()))
+            .map(|cell| Cell::new(&cell.cell_type, cell.source.0))
             .collect();
         Ok(Self {
             name: name.to_owned(),
@@ -187,6 +187,13 @@ fn cell_magic(source: &str) -> Option<CellMagic> {
 /// cell magic line and continuation lines (after a trailing `\`) become spaces. Returns the
 /// text and the byte ranges replaced.
 fn blank_ipython_lines(source: &str) -> (String, Vec<(usize, usize)>) {
+    let may_escape = |line: &str| {
+        line.trim_start().starts_with(['!', '%', '?']) || assigned_escape(line).is_some()
+    };
+    // Most cells have no such line, and need no lexical scan for strings.
+    if !source.lines().any(may_escape) {
+        return (source.to_owned(), Vec::new());
+    }
     let mut out = String::with_capacity(source.len());
     let mut blanked = Vec::new();
     let mut continuing = false;

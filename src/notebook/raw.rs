@@ -21,11 +21,10 @@ pub(super) struct RawCell {
     pub(super) source: RawSource,
 }
 
-/// nbformat allows a cell's source as one string or as a list of lines to concatenate.
-pub(super) enum RawSource {
-    One(String),
-    Lines(Vec<String>),
-}
+/// nbformat allows a cell's source as one string or as a list of lines to concatenate; both
+/// are read into one string.
+#[derive(Default)]
+pub(super) struct RawSource(pub(super) String);
 
 /// By hand rather than `#[serde(untagged)]`, which buffers every source before trying each
 /// shape: the notebook's sources are most of its bytes.
@@ -40,39 +39,47 @@ impl<'de> Deserialize<'de> for RawSource {
             }
 
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawSource, E> {
-                Ok(RawSource::One(text.to_owned()))
+                Ok(RawSource(text.to_owned()))
             }
 
             fn visit_string<E: serde::de::Error>(self, text: String) -> Result<RawSource, E> {
-                Ok(RawSource::One(text))
+                Ok(RawSource(text))
             }
 
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
             ) -> Result<RawSource, A::Error> {
-                let mut lines = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(line) = seq.next_element::<String>()? {
-                    lines.push(line);
-                }
-                Ok(RawSource::Lines(lines))
+                let mut text = String::new();
+                while seq.next_element_seed(AppendLine(&mut text))?.is_some() {}
+                Ok(RawSource(text))
             }
         }
         deserializer.deserialize_any(Source)
     }
 }
 
-impl Default for RawSource {
-    fn default() -> Self {
-        RawSource::One(String::new())
+/// One line of a list-of-lines source, appended to the text read so far (a `String` per line
+/// would be most of the notebook's allocations).
+struct AppendLine<'a>(&'a mut String);
+
+impl<'de> serde::de::DeserializeSeed<'de> for AppendLine<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self)
     }
 }
 
-impl RawSource {
-    pub(super) fn into_string(self) -> String {
-        match self {
-            RawSource::One(text) => text,
-            RawSource::Lines(lines) => lines.concat(),
-        }
+impl serde::de::Visitor<'_> for AppendLine<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a line of a cell source: a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, line: &str) -> Result<(), E> {
+        self.0.push_str(line);
+        Ok(())
     }
 }

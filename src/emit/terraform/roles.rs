@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::Component;
+use crate::model::{Component, module_is_within};
 
 /// Module prefix, the roles its client needs on the project, and its API. Dataset- or
 /// topic-level grants would be narrower, but which datasets a component touches is only known
@@ -73,7 +73,7 @@ pub(super) fn for_imports(components: &[Component]) -> Derived {
     for component in components {
         for (module, _) in &component.imported_modules {
             for (prefix, roles, services) in CLIENTS {
-                if module == prefix || module.starts_with(&format!("{prefix}.")) {
+                if module_is_within(module, prefix) {
                     derived.roles.extend(roles.iter().copied());
                     derived.services.extend(services.iter().copied());
                 }
