@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::notebook::{CellMagic, Notebook};
 use crate::python::ast::{Expr, FunctionDef, Import, Keyword, Stmt};
-use crate::python::{Facts, ParsedNotebook};
+use crate::python::{Facts, ParsedNotebook, TopLevel};
 
 use super::value::{Env, Kind, Value};
 
@@ -132,25 +132,25 @@ pub(crate) fn scan(
             }
             continue;
         }
-        for top in &stmts {
-            let stmt = &top.stmt;
+        // Each statement is taken apart: a function moves into its site, uncopied.
+        for TopLevel { stmt, facts } in stmts {
             if cell.magic == Some(CellMagic::DefineImports) && !matches!(stmt, Stmt::Import(_)) {
                 scan.imports.push(ImportSite {
                     text: source(stmt.span()),
-                    bindings: top.facts.bound_names.iter().cloned().collect(),
-                    facts: top.facts.clone(),
+                    bindings: facts.bound_names.iter().cloned().collect(),
+                    facts: facts.clone(),
                     is_import: false,
                 });
             }
-            if super::mutation::apply(stmt, &top.facts, &mut scan.env, &source) {
+            if super::mutation::apply(&stmt, &facts, &mut scan.env, &source) {
                 continue;
             }
             match stmt {
                 Stmt::Assign { targets, value, .. } => {
-                    let value = scan.env.eval(value, &source);
+                    let value = scan.env.eval(&value, &source);
                     // A value computed from an uncertain name is uncertain too.
                     let touched = scan.env.take_touched();
-                    for target in targets {
+                    for target in &targets {
                         bind_target(&mut scan.env, target, &value, &source);
                         if let (Some(origin), Expr::Name(name, _)) = (touched.first(), target) {
                             scan.env.mark_uncertain(name, origin.clone());
@@ -162,8 +162,8 @@ pub(crate) fn scan(
                     value: Some(value),
                     ..
                 } => {
-                    let value = scan.env.eval(value, &source);
-                    bind_target(&mut scan.env, target, &value, &source);
+                    let value = scan.env.eval(&value, &source);
+                    bind_target(&mut scan.env, &target, &value, &source);
                 }
                 Stmt::Import(import) => {
                     for name in &import.names {
@@ -171,27 +171,25 @@ pub(crate) fn scan(
                         scan.env.bind_opaque(&binding, import.span, &binding);
                     }
                     if cell.magic == Some(CellMagic::DefineImports) {
-                        scan.imports.push(import_site(import, &top.facts, &source));
+                        scan.imports.push(import_site(&import, &facts, &source));
                     }
                 }
                 Stmt::Expr(expr) => {
                     // A `%%define_component` cell that does not open with the call is reported
                     // once, by `define_component`.
                     let is_component_call = cell.magic == Some(CellMagic::DefineComponent);
-                    scan_call(expr, is_component_call, &mut scan, &source, diagnostics);
+                    scan_call(&expr, is_component_call, &mut scan, &source, diagnostics);
                 }
                 Stmt::FunctionDef(def) => {
                     scan.env.bind_opaque(&def.name, def.name_span, &def.name);
-                    let component = find_decorator(def, COMPONENT_DECORATORS);
-                    let pipeline = find_decorator(def, PIPELINE_DECORATORS);
-                    if let Some(decorator) = component {
-                        scan.kfp_components.push(function_site(
-                            def, decorator, &top.facts, &scan.env, &source,
-                        ));
-                    } else if let Some(decorator) = pipeline {
-                        scan.kfp_pipelines.push(function_site(
-                            def, decorator, &top.facts, &scan.env, &source,
-                        ));
+                    if let Some(decorator) = find_decorator(&def, COMPONENT_DECORATORS) {
+                        let (name, args) = read_decorator(decorator, &scan.env, &source);
+                        let site = function_site(def, name, args, facts, &scan.env, &source);
+                        scan.kfp_components.push(site);
+                    } else if let Some(decorator) = find_decorator(&def, PIPELINE_DECORATORS) {
+                        let (name, args) = read_decorator(decorator, &scan.env, &source);
+                        let site = function_site(def, name, args, facts, &scan.env, &source);
+                        scan.kfp_pipelines.push(site);
                     } else if cell.magic == Some(CellMagic::DefineKfpPipeline) {
                         diagnostics.push(
                             Diagnostic::error(
@@ -368,14 +366,13 @@ fn eval_args(
         .collect()
 }
 
-fn function_site(
-    def: &FunctionDef,
+/// A decorator's dotted name and its evaluated arguments.
+fn read_decorator(
     decorator: &Expr,
-    facts: &Facts,
     env: &Env,
     source: &dyn Fn(Span) -> String,
-) -> FunctionSite {
-    let decorator_args = match decorator {
+) -> (String, Vec<Arg>) {
+    let args = match decorator {
         // `output_component_file` names a file of AutoMLOps 1.0's cache; it is accepted and not
         // evaluated (it usually reads `AutoMLOps.OUTPUT_DIR`).
         Expr::Call { keywords, .. } => eval_keywords(
@@ -389,9 +386,19 @@ fn function_site(
         ),
         _ => Vec::new(),
     };
+    (callee_name(decorator).unwrap_or_default(), args)
+}
+
+fn function_site(
+    def: FunctionDef,
+    decorator: String,
+    decorator_args: Vec<Arg>,
+    facts: Facts,
+    env: &Env,
+    source: &dyn Fn(Span) -> String,
+) -> FunctionSite {
     FunctionSite {
-        def: def.clone(),
-        decorator: callee_name(decorator).unwrap_or_default(),
+        decorator,
         decorator_args,
         defaults: def
             .params
@@ -399,7 +406,8 @@ fn function_site(
             .map(|p| p.default.as_ref().map(|d| env.eval(d, source)))
             .collect(),
         source: source(def.def_span),
-        facts: facts.clone(),
+        def,
+        facts,
     }
 }
 
