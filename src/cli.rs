@@ -150,7 +150,9 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
         options.pipeline_params = Some(read_params(Path::new(&path))?);
     }
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let mut stderr = std::io::stderr().lock();
+    // Buffered: a message of many pieces (a rendered diagnostic, the summary) is one write.
+    // Dropping it flushes it, on every return below.
+    let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
     // Parsing and analysis recurse over expressions; a deeply nested one (a 10,000-term sum)
     // needs more stack than a main thread has. The reservation is virtual memory only.
     let compiled = std::thread::scope(|scope| {

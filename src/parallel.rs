@@ -14,8 +14,12 @@ const STACK: usize = 1 << 30;
 
 /// `f` applied to every item, in order, on up to as many threads as the machine has cores.
 pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < MIN_ITEMS {
+        return items.iter().map(&f).collect();
+    }
+    // Asked only here: it reads the process's cgroup files.
     let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    if threads < 2 || items.len() < MIN_ITEMS {
+    if threads < 2 {
         return items.iter().map(&f).collect();
     }
     let chunk = items.len().div_ceil(threads);
