@@ -51,6 +51,34 @@ pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> 
     })
 }
 
+/// `a()` and `b()`, `a` on a thread of its own when `weight` (the number of items the two
+/// work on) makes a thread worth starting; `b` runs on the calling thread.
+pub(crate) fn join<RA: Send, RB>(
+    weight: usize,
+    a: impl Fn() -> RA + Sync,
+    b: impl FnOnce() -> RB,
+) -> (RA, RB) {
+    if weight < MIN_ITEMS {
+        return (a(), b());
+    }
+    let a = &a;
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn_scoped(scope, a);
+        let b = b();
+        let a = match worker {
+            Ok(handle) => match handle.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            // No thread to be had: the work is done here.
+            Err(_) => a(),
+        };
+        (a, b)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -61,5 +89,12 @@ mod tests {
             items.iter().map(|i| i * 2).collect::<Vec<_>>()
         );
         assert_eq!(super::map(&items[..3], |i| i + 1), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn joined_work_returns_both_results_in_place() {
+        for weight in [1, 1000] {
+            assert_eq!(super::join(weight, || "a", || "b"), ("a", "b"));
+        }
     }
 }
