@@ -103,18 +103,19 @@ log "results in $results, scratch in $bench_dir"
 } >"$results/machine.txt"
 cat "$results/machine.txt" >&2
 
-# hyperfine with the runs for size N: many for fast cases, few for slow ones.
+# hyperfine with the runs for size N: many for fast cases, fewer for slow ones. On a shared
+# machine a few runs give medians that move with its load, so even N = 10,000 gets five.
 runs_for() {
   case $1 in
-    10 | 3) echo "--warmup 3 --min-runs 20" ;;
-    100) echo "--warmup 2 --min-runs 10" ;;
-    1000) echo "--warmup 1 --runs 5" ;;
-    *) echo "--runs 2" ;;
+    10 | 3) echo "--warmup 5 --min-runs 40" ;;
+    100) echo "--warmup 3 --min-runs 30" ;;
+    1000) echo "--warmup 2 --runs 20" ;;
+    *) echo "--warmup 1 --runs 5" ;;
   esac
 }
 kfp_runs_for() {
   case $1 in
-    10 | 3) echo "--warmup 1 --runs 5" ;;
+    10 | 3) echo "--warmup 1 --runs 10" ;;
     100) echo "--warmup 1 --runs 3" ;;
     1000) echo "--runs 2" ;;
     *) echo "--runs 1" ;;
