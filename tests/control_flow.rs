@@ -37,3 +37,34 @@ fn control_flow_pipelines_compile_as_kfp_compiles_them() {
         });
     }
 }
+
+/// kfp's `dsl` members are recognised however the notebook reaches the module: the blocks and
+/// `Collected` through `kfp.dsl`, `v2.dsl` or `kfp.v2.dsl` compile as through `dsl`.
+#[test]
+fn dsl_members_are_recognised_through_every_module_path() {
+    let path = crate::common::repo().join("tests/fixtures/pipelines/collected_outputs.py");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("dsl.Collected(") && text.contains("dsl.ParallelFor("));
+    let compile = |text: &str| {
+        let notebook = automlops::notebook::Notebook::parse(
+            "collected_outputs.ipynb",
+            &crate::common::percent_to_ipynb(text),
+        )
+        .unwrap();
+        let compiled = automlops::compile::compile(&notebook, &Options::default())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        compiled.artifacts.files["scripts/pipeline_spec/pipeline_job.json"].clone()
+    };
+    let expected = compile(&text);
+    for module in ["kfp.dsl", "v2.dsl", "kfp.v2.dsl"] {
+        let other = text
+            .replacen(
+                "from kfp import dsl",
+                "import kfp\nfrom kfp import dsl, v2",
+                1,
+            )
+            .replace("dsl.Collected(", &format!("{module}.Collected("))
+            .replace("dsl.ParallelFor(", &format!("{module}.ParallelFor("));
+        assert_eq!(compile(&other), expected, "through {module}");
+    }
+}

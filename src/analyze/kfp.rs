@@ -683,13 +683,7 @@ impl Body<'_> {
                 args,
                 keywords,
                 span,
-            } if func.dotted_name().is_some_and(|n| {
-                matches!(
-                    n.as_str(),
-                    "dsl.Collected" | "Collected" | "kfp.dsl.Collected"
-                )
-            }) =>
-            {
+            } if super::control::dsl_member(func).as_deref() == Some("Collected") => {
                 let ([inner], []) = (args.as_slice(), keywords.as_slice()) else {
                     diagnostics.push(Diagnostic::error(
                         *span,

@@ -20,8 +20,6 @@ const SUPPORTED_WITH: &str = "a pipeline body supports `with dsl.If(...)`, `dsl.
 
 /// The dsl class a `with` calls: `If` for `dsl.If(...)`, `kfp.dsl.If(...)` or an imported `If(...)`.
 fn dsl_class(func: &Expr) -> Option<String> {
-    let name = func.dotted_name()?;
-    let (prefix, class) = name.rsplit_once('.').unwrap_or(("", &name));
     let known = [
         "If",
         "Elif",
@@ -30,8 +28,20 @@ fn dsl_class(func: &Expr) -> Option<String> {
         "ParallelFor",
         "ExitHandler",
     ];
-    (matches!(prefix, "" | "dsl" | "kfp.dsl" | "v2.dsl" | "kfp.v2.dsl") && known.contains(&class))
-        .then(|| class.to_owned())
+    dsl_member(func).filter(|class| known.contains(&class.as_str()))
+}
+
+/// The member of kfp's `dsl` module that `func` names, however the notebook reaches it:
+/// `dsl.Collected`, `kfp.dsl.Collected`, `v2.dsl.Collected`, `kfp.v2.dsl.Collected`, or
+/// `Collected` imported on its own.
+pub(super) fn dsl_member(func: &Expr) -> Option<String> {
+    let name = func.dotted_name()?;
+    match name.rsplit_once('.') {
+        None => Some(name),
+        Some((prefix, member)) => {
+            matches!(prefix, "dsl" | "kfp.dsl" | "v2.dsl" | "kfp.v2.dsl").then(|| member.to_owned())
+        }
+    }
 }
 
 /// A dsl call's arguments by parameter name: positional ones first, then keywords.
