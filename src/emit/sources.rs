@@ -221,11 +221,7 @@ pub(super) fn scripts(
                     notebook,
                     default_notebook: super::shell::quote(&format!("../{notebook}")),
                     copy: super::shell::quote(&super::notebook_copy::path(notebook)),
-                    options: recompile_args
-                        .iter()
-                        .map(|arg| super::shell::quote(arg))
-                        .collect::<Vec<_>>()
-                        .join(" "),
+                    options: super::shell::quote_all(recompile_args.iter().map(String::as_str)),
                 }
                 .render(),
             )?,
@@ -258,17 +254,16 @@ pub(super) fn readme(analysis: &Analysis, notebook: &str) -> Result<String, aska
             project_id: &settings.project_id,
             notebook_copy: super::notebook_copy::path(notebook),
             automlops_image: super::cloudbuild::automlops_image(settings),
-            check_command: [
-                super::notebook_copy::path(notebook),
-                "--output".to_owned(),
-                ".".to_owned(),
-                "--check".to_owned(),
-            ]
-            .iter()
-            .chain(&analysis.recompile_args)
-            .map(|arg| super::shell::quote(arg))
-            .collect::<Vec<_>>()
-            .join(" "),
+            check_command: super::shell::quote_all(
+                [
+                    super::notebook_copy::path(notebook).as_str(),
+                    "--output",
+                    ".",
+                    "--check",
+                ]
+                .into_iter()
+                .chain(analysis.recompile_args.iter().map(String::as_str)),
+            ),
         }
         .render(),
     )
