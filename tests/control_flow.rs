@@ -1,6 +1,6 @@
-//! Control-flow pipelines: each notebook in `tests/fixtures/pipelines/` compiles, and the part
-//! of its IR that control flow shapes (the root, and every group's DAG component) is
-//! snapshotted. CI compiles the same notebooks and checks each whole `pipeline_job.json` with
+//! Pipelines checked against kfp, most of them control flow: each notebook in
+//! `tests/fixtures/pipelines/` compiles, and the part of its IR that control flow shapes (the
+//! root, and every group's DAG component) is snapshotted. CI compiles the same notebooks and checks each whole `pipeline_job.json` with
 //! the validator and against kfp 2.17.3's compile of the generated `pipelines/pipeline.py`
 //! (`.ci/conformance.py --notebooks`), so these snapshots are kfp's output, not ours alone.
 
@@ -67,4 +67,47 @@ fn dsl_members_are_recognised_through_every_module_path() {
             .replace("dsl.ParallelFor(", &format!("{module}.ParallelFor("));
         assert_eq!(compile(&other), expected, "through {module}");
     }
+}
+
+/// Every `component.yaml` reads back (through a YAML parser) as its component's part of the
+/// compiled job: the same interface, defaults included, and the same executor. Only the
+/// inputs' descriptions differ, which kfp keeps in the component's own file alone. CI also
+/// loads each file with kfp, a YAML 1.1 reader.
+#[test]
+fn component_files_read_back_as_the_compiled_components() {
+    fn without_descriptions(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.remove("description");
+                map.values_mut().for_each(without_descriptions);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(without_descriptions),
+            _ => {}
+        }
+    }
+    let mut checked = 0;
+    for path in fixtures("pipelines") {
+        let compiled = automlops::compile::compile(&fixture_notebook(&path), &Options::default())
+            .unwrap_or_else(|e| panic!("{} failed: {e:?}", path.display()));
+        let files = &compiled.artifacts.files;
+        let job: serde_json::Value =
+            serde_json::from_str(&files["scripts/pipeline_spec/pipeline_job.json"]).unwrap();
+        let spec = &job["pipelineSpec"];
+        for (name, text) in files.iter().filter(|(n, _)| n.ends_with("/component.yaml")) {
+            let mut read: serde_json::Value = serde_norway::from_str(text)
+                .unwrap_or_else(|e| panic!("{name} of {}: {e}", path.display()));
+            for (key, component) in read["components"].as_object_mut().unwrap() {
+                without_descriptions(component);
+                assert_eq!(component, &spec["components"][key], "{key} in {name}");
+            }
+            for (key, executor) in read["deploymentSpec"]["executors"].as_object().unwrap() {
+                assert_eq!(
+                    executor, &spec["deploymentSpec"]["executors"][key],
+                    "{key} in {name}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} components checked");
 }
