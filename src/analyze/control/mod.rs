@@ -204,7 +204,7 @@ impl Body<'_> {
         if self.wiring.groups[group].body.is_empty() && before == diagnostics.has_errors() {
             diagnostics.push(
                 Diagnostic::error(context.span(), format!("this `dsl.{class}` block calls no component"))
-                    .with_hint("a block needs at least one component call; remove the block or call a component in it"),
+                    .with_hint("call a component in it or remove the block: kfp 2.17.3 compiles an empty block into a component with neither a DAG nor an executor, which the pipeline spec does not allow"),
             );
         }
         self.wiring.close_group();
