@@ -3,6 +3,7 @@
 
 mod cloudbuild;
 mod config;
+mod json;
 mod kfp;
 mod notebook_copy;
 mod pipeline_py;
@@ -100,9 +101,8 @@ fn pipeline_files(
         kfp::pipeline_job(analysis)
             .map_err(|e| EmitError::new(&settings.pipeline_job_spec_path, e))?,
     );
-    let mut values = serde_json::to_string_pretty(&analysis.parameter_values)
+    let values = json::to_json(&analysis.parameter_values)
         .map_err(|e| EmitError::new(&settings.parameter_values_path, e))?;
-    values.push('\n');
     files.insert(settings.parameter_values_path.clone(), values);
     let dockerfile = sources::dockerfile(&analysis.base_image, notebook)
         .map_err(|e| EmitError::new("Dockerfile", e))?;

@@ -102,12 +102,19 @@ fn push_scalar(out: &mut String, value: &Value, indent: usize) {
 
 /// A float as both YAML versions read it: `0.5`, `3.0`, `1.0e-7`, `1.0e+20`.
 fn push_float(out: &mut String, f: f64) {
-    // serde_json writes the shortest text that reads back as `f` (`1e-7`, `1e20`, `0.5`).
+    out.push_str(&float_text(f));
+}
+
+/// The text of a float that YAML 1.1, YAML 1.2 and JSON all read as that float: `serde_json`'s
+/// shortest round-trip text (`1e-7`, `1e20`, `0.5`) with a dot in the mantissa and a sign on
+/// the exponent (`1.0e-7`, `1.0e+20`). Non-finite floats, which JSON cannot hold, are `0.0`.
+pub(super) fn float_text(f: f64) -> String {
     let text = serde_json::Number::from_f64(f).map_or_else(|| "0.0".to_owned(), |n| n.to_string());
     let (mantissa, exponent) = match text.split_once(['e', 'E']) {
         Some((mantissa, exponent)) => (mantissa, Some(exponent)),
         None => (text.as_str(), None),
     };
+    let mut out = String::with_capacity(text.len() + 3);
     out.push_str(mantissa);
     if !mantissa.contains('.') {
         out.push_str(".0");
@@ -119,6 +126,7 @@ fn push_float(out: &mut String, f: f64) {
         }
         out.push_str(exponent);
     }
+    out
 }
 
 /// A string, plain where both YAML versions read it back as itself, else quoted; a multi-line

@@ -295,7 +295,7 @@ pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Er
             parameter_values: analysis.parameter_values.clone(),
         },
     };
-    to_json(&job)
+    super::json::to_json(&job)
 }
 
 /// The components and executors of the pipeline, filled in while its DAGs are built.
@@ -658,10 +658,4 @@ pub(crate) fn component_file(
         sdk_version: ir::SDK_VERSION,
     };
     super::yaml::to_yaml(&pipeline_spec)
-}
-
-fn to_json(value: &impl serde::Serialize) -> Result<String, serde_json::Error> {
-    let mut text = serde_json::to_string_pretty(value)?;
-    text.push('\n');
-    Ok(text)
 }

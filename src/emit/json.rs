@@ -1,0 +1,112 @@
+//! The JSON we write (`pipeline_job.json`, the parameter values file), pretty-printed by
+//! `serde_json`, with one change: floats are written as YAML 1.1 reads them too.
+//!
+//! Vertex AI's Python client reads a local pipeline file with PyYAML whatever its extension
+//! (JSON is YAML), and PyYAML reads a number with an exponent but no dot (`1e-7`, which
+//! `serde_json` writes, or `1e-07`, which Python's `json` writes) as a string: a float default
+//! would reach Vertex AI as text. `1.0e-7` is the same number in JSON and a float in YAML 1.1.
+
+use serde_json::ser::{Formatter, PrettyFormatter};
+
+/// `value` as pretty-printed JSON with a final newline.
+pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, serde_json::Error> {
+    let mut bytes = Vec::with_capacity(4096);
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut bytes, Yaml11Floats(PrettyFormatter::new()));
+    value.serialize(&mut serializer)?;
+    bytes.push(b'\n');
+    // serde_json writes UTF-8 only.
+    String::from_utf8(bytes).map_err(serde::ser::Error::custom)
+}
+
+/// `serde_json`'s pretty printer, floats aside.
+struct Yaml11Floats<'a>(PrettyFormatter<'a>);
+
+impl Formatter for Yaml11Floats<'_> {
+    fn write_f64<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: f64,
+    ) -> std::io::Result<()> {
+        writer.write_all(super::yaml::float_text(value).as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.0.end_object_value(writer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::to_json;
+
+    #[test]
+    fn floats_read_as_floats_in_yaml_1_1_and_json_is_otherwise_serde_jsons() {
+        let value = json!({"a": 1e-7, "b": [0.5, 3.0, 1e20], "c": {"d": 7, "e": "1e-7"}, "f": []});
+        let text = to_json(&value).unwrap();
+        assert_eq!(
+            text,
+            "{\n  \"a\": 1.0e-7,\n  \"b\": [\n    0.5,\n    3.0,\n    1.0e+20\n  ],\n  \"c\": {\n    \"d\": 7,\n    \"e\": \"1e-7\"\n  },\n  \"f\": []\n}\n"
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
+        );
+        let plain: serde_json::Value = json!({"x": [1, {"y": "z"}], "w": {}});
+        assert_eq!(
+            to_json(&plain).unwrap(),
+            serde_json::to_string_pretty(&plain).unwrap() + "\n"
+        );
+    }
+}
