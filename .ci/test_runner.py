@@ -793,10 +793,16 @@ class CommandLineTest(SubmissionChecks):
         sent = posts[0]["body"]["pipelineSpec"]["deploymentSpec"]["executors"]
         compiled = self.job["pipelineSpec"]["deploymentSpec"]["executors"]
         self.assertEqual(sorted(sent), sorted(compiled))
+        pinned = copy.deepcopy(self.job["pipelineSpec"])
         for name, executor in compiled.items():
             image = executor["container"]["image"]
             want = image[: -len("latest")] + "abc1234" if image.endswith(":latest") else image
             self.assertEqual(sent[name]["container"]["image"], want, name)
+            pinned["deploymentSpec"]["executors"][name]["container"]["image"] = want
+        # Everything else reaches Vertex AI as compiled: the pinned copy is read back by the
+        # client with PyYAML, which must still read every float default as a float.
+        self.assertEqual(floats(without_caching(posts[0]["body"]["pipelineSpec"])),
+                         floats(without_caching(pinned)))
         # The compiled job on disk is left as it was.
         self.assertEqual(load_tree_job(self.tree), self.job)
 

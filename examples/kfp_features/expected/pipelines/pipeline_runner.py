@@ -430,9 +430,13 @@ def submit(
     with tempfile.TemporaryDirectory(prefix="pipeline_job-") as scratch:
         template_path = str(job_path)
         if image_tag:
-            template_path = str(Path(scratch) / "pipeline_job.json")
+            # As YAML: the client reads the template with PyYAML whatever its extension, and
+            # YAML 1.1 reads `1e-07`, which json.dump writes for 1e-7, as a string.
+            import yaml  # PyYAML
+
+            template_path = str(Path(scratch) / "pipeline_job.yaml")
             with open(template_path, "w", encoding="utf-8") as f:
-                json.dump(pin_images(job, image_tag), f)
+                yaml.safe_dump(pin_images(job, image_tag), f, sort_keys=False, allow_unicode=True)
         # The template is read here, so the pinned copy may go once this returns.
         pipeline_job = aiplatform.PipelineJob(
             display_name=display_name or job.get("displayName") or pipeline_name,
