@@ -112,6 +112,9 @@ fn define_imports_setup_code_reaches_the_components() {
     ] {
         assert!(source.contains(line), "{line} missing from\n{source}");
     }
+    for ipython in ["!pi", "%ma", "!ls", "files"] {
+        assert!(!source.contains(ipython), "{ipython} in\n{source}");
+    }
 }
 
 /// kfp writes retry durations in seconds, a backoff factor of 0 as its default 2, and leaves out

@@ -134,7 +134,17 @@ pub(crate) fn scan(
         }
         // Each statement is taken apart: a function moves into its site, uncopied.
         for TopLevel { stmt, facts } in stmts {
-            if cell.magic == Some(CellMagic::DefineImports) && !matches!(stmt, Stmt::Import(_)) {
+            // A statement with an IPython line in it (blanked for the parser) is left out of
+            // the components, with the warning of `warn_dropped_ipython_lines`.
+            let stmt_span = stmt.span();
+            let has_ipython = cell
+                .ipython_lines
+                .iter()
+                .any(|&(start, end)| start < stmt_span.end && stmt_span.start < end);
+            if cell.magic == Some(CellMagic::DefineImports)
+                && !matches!(stmt, Stmt::Import(_))
+                && !has_ipython
+            {
                 scan.imports.push(ImportSite {
                     text: source(stmt.span()),
                     bindings: facts.bound_names.iter().cloned().collect(),
@@ -223,8 +233,9 @@ pub(crate) fn scan(
     scan
 }
 
-/// `IPython` lines inside a component's code (`%time fit()`, `!gsutil cp ...`) are not Python and
-/// do not reach the generated component; say so rather than drop them silently.
+/// `IPython` lines inside a component's code (`%time fit()`, `!gsutil cp ...`), or in a
+/// `%%define_imports` cell, are not Python and do not reach the generated component; say so
+/// rather than drop them silently.
 fn warn_dropped_ipython_lines(
     index: usize,
     cell: &crate::notebook::Cell,
@@ -234,6 +245,8 @@ fn warn_dropped_ipython_lines(
     let component_code = |start: usize| {
         match cell.magic {
         Some(CellMagic::DefineComponent) => stmts.first().is_some_and(|top| start > top.stmt.span().end),
+        // AutoMLOps 1.0 copies all of such a cell, but its own magic line, into every component.
+        Some(CellMagic::DefineImports) => !cell.source.get(start..).unwrap_or_default().starts_with("%%"),
         _ => stmts.iter().any(|top| {
             matches!(&top.stmt, Stmt::FunctionDef(def) if find_decorator(def, COMPONENT_DECORATORS).is_some()
                 && def.def_span.start < start && start < def.def_span.end)

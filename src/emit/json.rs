@@ -5,6 +5,9 @@
 //! (JSON is YAML), and PyYAML reads a number with an exponent but no dot (`1e-7`, which
 //! `serde_json` writes, or `1e-07`, which Python's `json` writes) as a string: a float default
 //! would reach Vertex AI as text. `1.0e-7` is the same number in JSON and a float in YAML 1.1.
+//! For the same reader, characters YAML 1.1 does not allow raw (U+007F to U+009F, U+FEFF,
+//! U+FFFE, U+FFFF) or reads as line breaks (U+0085, U+2028, U+2029) are escaped (`\u0085`),
+//! as Python's `json` escapes them too.
 
 use serde_json::ser::{Formatter, PrettyFormatter};
 
@@ -19,8 +22,16 @@ pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, serde_jso
     String::from_utf8(bytes).map_err(serde::ser::Error::custom)
 }
 
-/// `serde_json`'s pretty printer, floats aside.
+/// `serde_json`'s pretty printer, floats and a few characters aside.
 struct Yaml11Floats<'a>(PrettyFormatter<'a>);
+
+/// Characters a YAML 1.1 reader refuses raw or reads as a line break.
+fn yaml11_unsafe(c: char) -> bool {
+    matches!(
+        c,
+        '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+    )
+}
 
 impl Formatter for Yaml11Floats<'_> {
     fn write_f64<W: ?Sized + std::io::Write>(
@@ -29,6 +40,21 @@ impl Formatter for Yaml11Floats<'_> {
         value: f64,
     ) -> std::io::Result<()> {
         writer.write_all(super::yaml::float_text(value).as_bytes())
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(yaml11_unsafe) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            write!(writer, "\\u{:04x}", u32::from(c))?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
     }
 
     fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
@@ -103,10 +129,24 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&text).unwrap(),
             value
         );
-        let plain: serde_json::Value = json!({"x": [1, {"y": "z"}], "w": {}});
+        let plain: serde_json::Value = json!({"x": [1, {"y": "z é ✓"}], "w": {}});
         assert_eq!(
             to_json(&plain).unwrap(),
             serde_json::to_string_pretty(&plain).unwrap() + "\n"
+        );
+    }
+
+    #[test]
+    fn characters_yaml_1_1_refuses_or_breaks_on_are_escaped() {
+        let value = json!({"a\u{85}": "x\u{7f}y\u{2028}z\u{feff}\u{a0}é\t"});
+        let text = to_json(&value).unwrap();
+        assert_eq!(
+            text,
+            "{\n  \"a\\u0085\": \"x\\u007fy\\u2028z\\ufeff\u{a0}é\\t\"\n}\n"
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
         );
     }
 }

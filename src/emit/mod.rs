@@ -189,9 +189,28 @@ fn pipeline_files(
     Ok(files)
 }
 
-/// A name safe to quote in a one-line comment of any generated language.
+/// A name safe to quote in a one-line comment of any generated language: control characters
+/// and the line and paragraph separators (which end a comment in YAML 1.1 and JavaScript)
+/// become `?`.
 fn printable(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                '?'
+            } else {
+                c
+            }
+        })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_notebook_name_cannot_end_a_comment_line() {
+        assert_eq!(
+            super::printable("nb\u{2028}x: 1\u{2029}\u{85}\n\té.ipynb"),
+            "nb?x: 1????é.ipynb"
+        );
+    }
 }
