@@ -7,7 +7,8 @@
 /// Lines `skip` says are not Python (IPython escapes) are not scanned.
 pub(crate) fn lines_inside_strings(text: &str, skip: impl Fn(&str) -> bool) -> Vec<bool> {
     let mut inside = Vec::new();
-    // The open triple quote, if a multi-line string is open.
+    // The open quote, if a string spans lines: a triple quote, or a single one continued with
+    // a backslash at the end of the line.
     let mut open: Option<&str> = None;
     for line in text.lines() {
         inside.push(open.is_some());
@@ -20,7 +21,7 @@ pub(crate) fn lines_inside_strings(text: &str, skip: impl Fn(&str) -> bool) -> V
             if let Some(quote) = open {
                 if bytes[i..].starts_with(quote.as_bytes()) {
                     open = None;
-                    i += 3;
+                    i += quote.len();
                 } else {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
                 }
@@ -29,22 +30,27 @@ pub(crate) fn lines_inside_strings(text: &str, skip: impl Fn(&str) -> bool) -> V
             match bytes[i] {
                 b'#' => break,
                 b'"' | b'\'' => {
-                    let triple = if bytes[i] == b'"' { "\"\"\"" } else { "'''" };
+                    let (triple, single) = if bytes[i] == b'"' {
+                        ("\"\"\"", "\"")
+                    } else {
+                        ("\'\'\'", "'")
+                    };
                     if bytes[i..].starts_with(triple.as_bytes()) {
                         open = Some(triple);
                         i += 3;
                     } else {
-                        // A one-line string: skip to its closing quote.
-                        let quote = bytes[i];
-                        i += 1;
-                        while i < bytes.len() && bytes[i] != quote {
-                            i += if bytes[i] == b'\\' { 2 } else { 1 };
-                        }
+                        // A one-line string: skip to its closing quote, or to the line's end.
+                        open = Some(single);
                         i += 1;
                     }
                 }
                 _ => i += 1,
             }
+        }
+        // A one-quote string still open at the end of its line continues on the next only
+        // after a backslash (`i` stepped past the end over it); otherwise it is unterminated.
+        if open.is_some_and(|quote| quote.len() == 1) && i <= bytes.len() {
+            open = None;
         }
     }
     inside
@@ -60,6 +66,16 @@ mod tests {
         assert_eq!(
             lines_inside_strings(text, |l| l.starts_with('!')),
             vec![false, true, true, false, false, false, false]
+        );
+    }
+
+    #[test]
+    fn a_one_quote_string_continued_with_a_backslash_spans_lines() {
+        let text =
+            "c = 'u\\\nv'; d = \"\"\"w\n!x\n\"\"\"\nprint(c, 'open\nok')\ne = 'a\\\\\nf = 1\n";
+        assert_eq!(
+            lines_inside_strings(text, |l| l.starts_with('!')),
+            vec![false, true, true, true, false, false, false, false]
         );
     }
 }
