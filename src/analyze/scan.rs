@@ -518,6 +518,22 @@ fn define_component(
         );
         return None;
     };
+    // The body starts on the line after the call: a statement after `;` on the call's last
+    // line would be lost (AutoMLOps 1.0 failed on it).
+    let line_end = text
+        .get(call_span.end..)
+        .and_then(|rest| rest.find('\n'))
+        .map_or(text.len(), |at| call_span.end + at);
+    if let Some(top) = stmts.get(1).filter(|top| top.stmt.span().start < line_end) {
+        diagnostics.push(
+            Diagnostic::error(
+                top.stmt.span(),
+                "the component's code must start on the line after `AutoMLOps.makeComponent(...)`",
+            )
+            .with_hint("move this statement to a line of its own"),
+        );
+        return None;
+    }
     let mut facts = Facts::default();
     for top in &stmts[1..] {
         facts.merge(&top.facts);
