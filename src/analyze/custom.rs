@@ -9,6 +9,7 @@ use crate::model::{
     Argument, Component, ComponentName, ComponentSource, Input, IoType, ParamType, Pipeline,
     PipelineParam,
 };
+use crate::python::ModuleLevelOnly;
 
 use super::read::{self, Args};
 use super::scan::{CustomComponentSite, ImportSite, MakePipelineSite};
@@ -162,6 +163,30 @@ pub(crate) fn components(
         }
         if let Some(first) = defined.get(&name).map(|&i| &components[i]) {
             diagnostics.push(duplicate_component(&name, name_span, first.defined_at));
+            continue;
+        }
+        if let Some((span, what)) = site.facts.module_level_only {
+            // The code becomes the body of a plain function (see `emit::sources`).
+            let (message, hint) = match what {
+                ModuleLevelOnly::Yield => (
+                    "`yield` would make the component a generator, whose code never runs: a component's code becomes the body of a plain function",
+                    "compute the values and use them directly",
+                ),
+                ModuleLevelOnly::Await => (
+                    "`await` needs an `async` function, and a component's code becomes the body of a plain one",
+                    "run the coroutine with `asyncio.run(...)`",
+                ),
+                ModuleLevelOnly::StarImport => (
+                    "`from ... import *` is only allowed at the top of a module, and a component's code becomes the body of a function",
+                    "import the names you use explicitly, in the component's code or in a `%%define_imports` cell",
+                ),
+                ModuleLevelOnly::FutureImport => (
+                    "a `__future__` import must open a module, and a component's code becomes the body of a function",
+                    "leave it out of the component's code",
+                ),
+            };
+            diagnostics.push(Diagnostic::error(span, message).with_hint(hint));
+            failed.names.insert(name);
             continue;
         }
         // Only the `%%define_imports` lines the body uses, as AutoMLOps pruned them with autoflake.

@@ -22,6 +22,20 @@ pub(crate) struct Facts {
     /// Every imported module, as written (`sklearn.tree`, `google.cloud.bigquery` for
     /// `from google.cloud import bigquery`), with where.
     pub(crate) imported_modules: Vec<(String, Span)>,
+    /// The first construct that means something else, or nothing, inside a function body than
+    /// at the top of a module: `from x import *`, `from __future__ import ...`, and `yield` or
+    /// `await` outside any function of the statement. A custom component's code becomes a
+    /// function's body.
+    pub(crate) module_level_only: Option<(Span, ModuleLevelOnly)>,
+}
+
+/// What [`Facts::module_level_only`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ModuleLevelOnly {
+    StarImport,
+    FutureImport,
+    Yield,
+    Await,
 }
 
 impl Facts {
@@ -34,12 +48,15 @@ impl Facts {
         self.imported_modules
             .extend(later.imported_modules.iter().cloned());
         self.star_import |= later.star_import;
+        self.module_level_only = self.module_level_only.or(later.module_level_only);
     }
 }
 
 struct Collector {
     cell: usize,
     facts: Facts,
+    /// How many functions (and lambdas) of the statement enclose the node being visited.
+    functions: usize,
 }
 
 impl Collector {
@@ -49,6 +66,12 @@ impl Collector {
 
     fn bind(&mut self, name: &str) {
         self.facts.bound_names.insert(name.to_owned());
+    }
+
+    fn module_level_only(&mut self, range: ruff_text_size::TextRange, what: ModuleLevelOnly) {
+        if self.facts.module_level_only.is_none() {
+            self.facts.module_level_only = Some((self.span(range), what));
+        }
     }
 }
 
@@ -69,9 +92,17 @@ impl<'a> Visitor<'a> for Collector {
                 }
             }
             py::Stmt::ImportFrom(import) => {
+                if import
+                    .module
+                    .as_ref()
+                    .is_some_and(|m| m.as_str() == "__future__")
+                {
+                    self.module_level_only(import.range(), ModuleLevelOnly::FutureImport);
+                }
                 for alias in &import.names {
                     if alias.name.as_str() == "*" {
                         self.facts.star_import = true;
+                        self.module_level_only(import.range(), ModuleLevelOnly::StarImport);
                     } else {
                         let binding = alias
                             .asname
@@ -97,7 +128,13 @@ impl<'a> Visitor<'a> for Collector {
                     }
                 }
             }
-            py::Stmt::FunctionDef(def) => self.bind(def.name.as_str()),
+            py::Stmt::FunctionDef(def) => {
+                self.bind(def.name.as_str());
+                self.functions += 1;
+                walk_stmt(self, stmt);
+                self.functions -= 1;
+                return;
+            }
             py::Stmt::ClassDef(class) => self.bind(class.name.as_str()),
             py::Stmt::Global(global) => {
                 for name in &global.names {
@@ -130,6 +167,21 @@ impl<'a> Visitor<'a> for Collector {
             && let py::Expr::Name(name) = named.target.as_ref()
         {
             self.bind(name.id.as_str());
+        }
+        if self.functions == 0 {
+            match expr {
+                py::Expr::Yield(_) | py::Expr::YieldFrom(_) => {
+                    self.module_level_only(expr.range(), ModuleLevelOnly::Yield);
+                }
+                py::Expr::Await(_) => self.module_level_only(expr.range(), ModuleLevelOnly::Await),
+                _ => {}
+            }
+        }
+        if let py::Expr::Lambda(_) = expr {
+            self.functions += 1;
+            walk_expr(self, expr);
+            self.functions -= 1;
+            return;
         }
         walk_expr(self, expr);
     }
@@ -174,6 +226,7 @@ pub(super) fn collect(cell: usize, stmt: &py::Stmt) -> Facts {
     let mut collector = Collector {
         cell,
         facts: Facts::default(),
+        functions: 0,
     };
     // A function's decorators are not part of the code that runs (components are emitted
     // without them), so their names do not count.
@@ -188,6 +241,7 @@ pub(super) fn collect(cell: usize, stmt: &py::Stmt) -> Facts {
         if let Some(returns) = &def.returns {
             collector.visit_annotation(returns);
         }
+        collector.functions += 1;
         collector.visit_body(&def.body);
     } else {
         collector.visit_stmt(stmt);

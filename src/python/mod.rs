@@ -8,7 +8,7 @@ pub(crate) mod ast;
 mod convert;
 mod facts;
 
-pub(crate) use facts::Facts;
+pub(crate) use facts::{Facts, ModuleLevelOnly};
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
