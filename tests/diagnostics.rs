@@ -212,3 +212,25 @@ fn a_bad_bucket_name_from_a_flag_is_not_located_in_the_notebook() {
         .unwrap();
     assert!(!error.contains("-->"), "{error}");
 }
+
+/// A schedule's cron fields reach Cloud Scheduler one space apart, however the notebook spaced
+/// them (a trailing newline from a multi-line string, tabs).
+#[test]
+fn a_schedule_is_written_with_single_spaces() {
+    let compiled = compile_cells(
+        "schedule.ipynb",
+        &[
+            "from kfp import dsl",
+            "@dsl.component\ndef say(m: str) -> str:\n    return m",
+            "@dsl.pipeline(name=\"schedule-pipeline\")\ndef pipeline(m: str = \"hi\"):\n    say(m=m)",
+            "AutoMLOps.go(project_id=\"my-project\", use_kfp_spec=True, run_local=False, schedule=\" 0 \\t*/12 * * *\\n\")",
+        ],
+    );
+    let defaults = &compiled.artifacts.files["configs/defaults.yaml"];
+    assert!(
+        defaults.contains("cloud_schedule_pattern: 0 */12 * * *\n"),
+        "{defaults}"
+    );
+    let tfvars = &compiled.artifacts.files["terraform/terraform.tfvars"];
+    assert!(tfvars.contains("\"0 */12 * * *\""), "{tfvars}");
+}

@@ -206,7 +206,11 @@ pub(crate) fn resolve(
             },
         ),
         run_local: read.boolean("run_local").unwrap_or(true),
-        schedule: read.string("schedule").filter(|s| s != NO_SCHEDULE),
+        // Cron fields are separated by any whitespace; Cloud Scheduler gets them one space apart.
+        schedule: read
+            .string("schedule")
+            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|s| s != NO_SCHEDULE),
         schedule_location: string(&mut read, "schedule_location"),
         schedule_name,
         use_kfp_spec: read.boolean("use_kfp_spec").unwrap_or(false),
