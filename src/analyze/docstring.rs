@@ -49,7 +49,8 @@ pub(crate) fn parse(doc: &str) -> (Option<String>, Vec<(String, String)>) {
                         args.push((name, text.trim().to_owned()));
                     }
                 } else if let Some((_, text)) = args.last_mut() {
-                    text.push(' ');
+                    // kfp (docstring_parser) keeps a description's line breaks.
+                    text.push('\n');
                     text.push_str(trimmed);
                 }
             }
@@ -61,8 +62,10 @@ pub(crate) fn parse(doc: &str) -> (Option<String>, Vec<(String, String)>) {
     (description, args)
 }
 
-/// `inspect.cleandoc`: the first line as is, the others dedented by their common indent.
+/// `inspect.cleandoc`: tabs expanded, the first line as is, the others dedented by their
+/// common indent.
 fn dedent(doc: &str) -> Vec<String> {
+    let doc = expand_tabs(doc);
     let mut lines = doc.lines();
     let first = lines.next().unwrap_or_default().trim().to_owned();
     let rest: Vec<&str> = lines.collect();
@@ -80,6 +83,34 @@ fn dedent(doc: &str) -> Vec<String> {
         .collect()
 }
 
+/// Python's `str.expandtabs()`: each tab becomes the spaces up to the next multiple of 8
+/// columns of its line.
+fn expand_tabs(text: &str) -> String {
+    if !text.contains('\t') {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut column = 0;
+    for c in text.chars() {
+        match c {
+            '\t' => {
+                let spaces = 8 - column % 8;
+                out.extend(std::iter::repeat_n(' ', spaces));
+                column += spaces;
+            }
+            '\n' | '\r' => {
+                out.push(c);
+                column = 0;
+            }
+            c => {
+                out.push(c);
+                column += 1;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;
@@ -95,10 +126,18 @@ mod tests {
             vec![
                 (
                     "data_path".to_owned(),
-                    "where the data is, on GCS.".to_owned()
+                    "where the data is,\non GCS.".to_owned()
                 ),
                 ("n".to_owned(), "trees.".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn tabs_count_as_python_expands_them() {
+        let (description, args) =
+            parse("\n\tSummary.\n\n        Args:\n\t    a: first\n                line two.\n");
+        assert_eq!(description.as_deref(), Some("Summary."));
+        assert_eq!(args, vec![("a".to_owned(), "first\nline two.".to_owned())]);
     }
 }
