@@ -296,6 +296,11 @@ pub(crate) fn pipeline(
             default: None,
             optional: false,
             items: (None, None),
+            // Written into pipeline.py's docstring, where kfp reads it back so.
+            description: s
+                .description
+                .as_deref()
+                .and_then(super::docstring::arg_description),
         })
         .collect();
     let by_name: std::collections::HashMap<&str, usize> = components

@@ -59,7 +59,20 @@ pub(crate) fn parse(doc: &str) -> (Option<String>, Vec<(String, String)>) {
     }
     let description = description.join("\n").trim().to_owned();
     let description = (!description.is_empty()).then_some(description);
+    // An empty description is none: kfp's IR (protobuf) leaves an empty string out.
+    args.retain(|(_, text)| !text.is_empty());
     (description, args)
+}
+
+/// A parameter description as kfp reads it back from an `Args:` entry of a docstring: each line
+/// trimmed, blank lines left out; `None` when nothing is left.
+pub(crate) fn arg_description(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 /// `inspect.cleandoc`: tabs expanded, the first line as is, the others dedented by their

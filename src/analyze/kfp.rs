@@ -258,9 +258,14 @@ pub(crate) fn pipeline(
             .or(Some(def.name_span)),
         diagnostics,
     );
+    let (doc_description, arg_docs) = def
+        .docstring
+        .as_deref()
+        .map(docstring::parse)
+        .unwrap_or_default();
     let description = match args.get("description") {
         Some(value) => read::string(value, "the pipeline `description`", diagnostics),
-        None => def.docstring.as_deref().and_then(|d| docstring::parse(d).0),
+        None => doc_description,
     };
     let mut params = Vec::new();
     for (param, default) in def.params.iter().zip(&site.defaults) {
@@ -333,6 +338,10 @@ pub(crate) fn pipeline(
                 .annotation
                 .as_ref()
                 .map_or((None, None), annotation::list_item_types),
+            description: arg_docs
+                .iter()
+                .find(|(name, _)| name == &param.name)
+                .map(|(_, text)| text.clone()),
         });
     }
     let mut body = Body {

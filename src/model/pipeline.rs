@@ -13,6 +13,8 @@ pub(crate) struct PipelineParam {
     /// For a list, the type its annotation gives the items (`List[int]`), and the fields of
     /// dict items (`List[Dict[str, int]]`), which kfp gives the items of a loop over it.
     pub(crate) items: (Option<ParamType>, Option<ParamType>),
+    /// From the pipeline's docstring (`Args:`) or its `params` entry: shown by Vertex AI.
+    pub(crate) description: Option<String>,
 }
 
 impl PipelineParam {
@@ -146,6 +148,14 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
+    /// The description a parameter is compiled with. kfp reads parameter descriptions from the
+    /// pipeline function's docstring (`Args:`), whose summary then becomes the pipeline's
+    /// description unless the decorator gives one: without a description to give, the
+    /// parameters' cannot be written either, so they are left out.
+    pub(crate) fn param_description<'a>(&self, param: &'a PipelineParam) -> Option<&'a str> {
+        self.description.as_ref().and(param.description.as_deref())
+    }
+
     /// The groups around a task or group, outermost first, ending with `group` itself.
     pub(crate) fn chain(&self, group: Option<usize>) -> Vec<usize> {
         super::control::chain(&self.groups, group)

@@ -269,7 +269,7 @@ pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Er
             param.name.clone(),
             ParameterSpec {
                 default_value: param.default.as_ref().map(as_proto_value),
-                description: None,
+                description: pipeline.param_description(param).map(str::to_owned),
                 is_optional: param.optional,
                 parameter_type: param.ty.ir_name(),
             },

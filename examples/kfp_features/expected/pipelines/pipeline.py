@@ -36,6 +36,13 @@ def pipeline(
     labels: dict = {'0': 'negative', '1': 'positive'},
     channel: str = '#ml',
 ):
+    """The pipeline.
+
+    Args:
+        rows: Rows of the big table.
+        threshold: The score a table must reach,
+            between 0 and 1.
+    """
     first = make_table(rows=rows, columns=columns, seed=7).set_display_name('Make the big table')
     second = make_table(rows=10, columns=['x'], seed=3)
     scored = evaluate(

@@ -34,6 +34,15 @@ def pipeline(
     project_id: str,
     region: str,
 ):
+    """The pipeline.
+
+    Args:
+        bq_table: BigQuery table holding the Dry Beans data.
+        model_directory: GS location where the model is saved.
+        data_path: GS location where the training data is written.
+        project_id: Project_id.
+        region: Region.
+    """
     create_dataset_task = create_dataset(
         bq_table=bq_table,
         data_path=data_path,
