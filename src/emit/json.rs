@@ -47,6 +47,13 @@ impl Formatter for Yaml11Floats<'_> {
         writer: &mut W,
         fragment: &str,
     ) -> std::io::Result<()> {
+        // Each such character's UTF-8 starts with one of these bytes; most text has none.
+        if !fragment
+            .bytes()
+            .any(|b| matches!(b, 0x7f | 0xc2 | 0xe2 | 0xef))
+        {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut rest = fragment;
         while let Some(at) = rest.find(yaml11_unsafe) {
             writer.write_all(&rest.as_bytes()[..at])?;
@@ -148,5 +155,18 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&text).unwrap(),
             value
         );
+    }
+
+    proptest::proptest! {
+        /// Any text reads back the same through JSON, and no character a YAML 1.1 reader
+        /// refuses or breaks lines on is left raw.
+        #[test]
+        fn any_text_reads_back_and_is_yaml_safe(text in ".*", key in ".*") {
+            let value = json!({ key: text });
+            let written = to_json(&value).unwrap();
+            proptest::prop_assert!(!written.chars().any(super::yaml11_unsafe), "{:?}", written);
+            let read: serde_json::Value = serde_json::from_str(&written).unwrap();
+            proptest::prop_assert_eq!(read, value);
+        }
     }
 }
