@@ -38,6 +38,9 @@ pub(crate) enum Kind {
 pub(crate) enum Unknown {
     /// Needs Python to run; `what` is the source text.
     Dynamic { what: String },
+    /// Python that no compiled value can hold (`kind`: "an integer too large for 64 bits");
+    /// `what` is the source text.
+    Unsupported { what: String, kind: &'static str },
     /// A name defined nowhere in the notebook.
     Undefined {
         name: String,
@@ -113,6 +116,10 @@ impl Value {
             )
             .with_hint("use a literal, or a module-level constant assigned a literal"),
             Unknown::Undefined { name, hint } => undefined_error(name, hint.as_deref(), span),
+            Unknown::Unsupported { what, kind } => Diagnostic::error(
+                span,
+                format!("{context} cannot be `{what}`: it is {kind}"),
+            ),
         })
     }
 }
@@ -387,6 +394,10 @@ impl Env {
                     _ => return dynamic(),
                 }
             }
+            Expr::TooLarge(_) => Kind::Unknown(Unknown::Unsupported {
+                what: shorten(&source(expr.span())),
+                kind: "a number too large for the 64 bits of kfp's values",
+            }),
             Expr::Attribute { .. }
             | Expr::Call { .. }
             | Expr::Compare { .. }

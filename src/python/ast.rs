@@ -218,6 +218,9 @@ pub(crate) enum Expr {
         right: Box<Expr>,
         span: Span,
     },
+    /// A number literal no 64-bit value holds (`9223372036854775808`, `1e400`); kfp's values
+    /// are 64-bit.
+    TooLarge(Span),
     /// Any other expression, with a short name for messages ("a lambda", "a comparison").
     Other {
         kind: &'static str,
@@ -239,6 +242,7 @@ impl Expr {
             | Expr::Tuple(_, span)
             | Expr::Dict(_, span)
             | Expr::Neg(_, span)
+            | Expr::TooLarge(span)
             | Expr::Attribute { span, .. }
             | Expr::Call { span, .. }
             | Expr::Subscript { span, .. }
@@ -281,6 +285,7 @@ impl Expr {
             Expr::BinOp { .. } => "an arithmetic expression",
             Expr::Neg(..) => "a negation",
             Expr::Compare { .. } => "a comparison",
+            Expr::TooLarge(..) => "a number too large for 64 bits",
             Expr::Other { kind, .. } => kind,
         }
     }

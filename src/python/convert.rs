@@ -187,11 +187,9 @@ impl Converter<'_> {
             py::Expr::NumberLiteral(number) => match &number.value {
                 py::Number::Int(int) => match int.as_i64() {
                     Some(value) => Expr::Int(value, span),
-                    None => Expr::Other {
-                        kind: "an integer too large for 64 bits",
-                        span,
-                    },
+                    None => Expr::TooLarge(span),
                 },
+                py::Number::Float(value) if value.is_infinite() => Expr::TooLarge(span),
                 py::Number::Float(value) => Expr::Float(*value, span),
                 py::Number::Complex { .. } => Expr::Other {
                     kind: "a complex number",
@@ -234,6 +232,14 @@ impl Converter<'_> {
                 kind: "a chained comparison",
                 span,
             },
+            // The smallest 64-bit integer, whose digits alone do not fit.
+            py::Expr::UnaryOp(unary)
+                if unary.op == py::UnaryOp::USub
+                    && matches!(unary.operand.as_ref(), py::Expr::NumberLiteral(number)
+                        if matches!(&number.value, py::Number::Int(int) if int.as_u64() == Some(1 << 63))) =>
+            {
+                Expr::Int(i64::MIN, span)
+            }
             py::Expr::UnaryOp(unary) if unary.op == py::UnaryOp::USub => {
                 Expr::Neg(Box::new(self.expr(&unary.operand)), span)
             }
