@@ -234,3 +234,18 @@ fn a_schedule_is_written_with_single_spaces() {
     let tfvars = &compiled.artifacts.files["terraform/terraform.tfvars"];
     assert!(tfvars.contains("\"0 */12 * * *\""), "{tfvars}");
 }
+
+/// kfp takes `description=""` for none and describes the pipeline with its docstring: the
+/// summary, a line break, then the rest (blank lines between them dropped).
+#[test]
+fn an_empty_pipeline_description_falls_back_to_the_docstring() {
+    let notebook = crate::common::fixture_notebook(
+        &repo().join("tests/fixtures/pipelines/docstring_describes_the_pipeline.py"),
+    );
+    let compiled = automlops::compile::compile(&notebook, &Options::default()).unwrap();
+    let job = pipeline_job(&compiled);
+    assert_eq!(
+        job["pipelineSpec"]["pipelineInfo"]["description"],
+        "From the docstring.\nMore."
+    );
+}

@@ -278,9 +278,11 @@ pub(crate) fn pipeline(
     let name = args
         .required("name", diagnostics)
         .and_then(|v| read::string(v, "the pipeline `name`", diagnostics));
+    // An empty description is none, as kfp takes it.
     let description = args
         .get("description")
-        .and_then(|v| read::string(v, "the pipeline `description`", diagnostics));
+        .and_then(|v| read::string(v, "the pipeline `description`", diagnostics))
+        .filter(|text| !text.is_empty());
     let specs = args
         .get("params")
         .map(|v| params(v, "the pipeline", diagnostics))

@@ -263,10 +263,12 @@ pub(crate) fn pipeline(
         .as_deref()
         .map(docstring::parse)
         .unwrap_or_default();
-    let description = match args.get("description") {
-        Some(value) => read::string(value, "the pipeline `description`", diagnostics),
-        None => doc_description,
-    };
+    // kfp takes an empty `description=` for none, and the docstring's instead.
+    let description = args
+        .get("description")
+        .and_then(|value| read::string(value, "the pipeline `description`", diagnostics))
+        .filter(|text| !text.is_empty())
+        .or(doc_description);
     let mut params = Vec::new();
     for (param, default) in def.params.iter().zip(&site.defaults) {
         let declared = match &param.annotation {
