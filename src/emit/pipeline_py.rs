@@ -133,11 +133,23 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
         .iter()
         .filter_map(|p| {
             let text = pipeline.param_description(p)?;
-            Some(format!(
-                "    {}: {}\n",
-                p.name,
-                text.replace('\n', "\n        ")
-            ))
+            // Later lines indented under the first; a blank line left empty.
+            let mut entry = format!("    {}:", p.name);
+            for (i, line) in text.split('\n').enumerate() {
+                match (i, line.is_empty()) {
+                    (_, true) => entry.push('\n'),
+                    (0, false) => {
+                        entry.push(' ');
+                        entry.push_str(line);
+                    }
+                    (_, false) => {
+                        entry.push_str("\n        ");
+                        entry.push_str(line);
+                    }
+                }
+            }
+            entry.push('\n');
+            Some(entry)
         })
         .collect();
     if !documented.is_empty() {
