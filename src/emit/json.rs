@@ -1,5 +1,6 @@
 //! The JSON we write (`pipeline_job.json`, the parameter values file), pretty-printed by
-//! `serde_json`, with one change: floats are written as YAML 1.1 reads them too.
+//! `serde_json`, but for what a YAML 1.1 reader would read otherwise: floats and a few
+//! characters.
 //!
 //! Vertex AI's Python client reads a local pipeline file with PyYAML whatever its extension
 //! (JSON is YAML), and PyYAML reads a number with an exponent but no dot (`1e-7`, which
@@ -15,15 +16,15 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, serde_json::Error> {
     let mut bytes = Vec::with_capacity(4096);
     let mut serializer =
-        serde_json::Serializer::with_formatter(&mut bytes, Yaml11Floats(PrettyFormatter::new()));
+        serde_json::Serializer::with_formatter(&mut bytes, Yaml11Safe(PrettyFormatter::new()));
     value.serialize(&mut serializer)?;
     bytes.push(b'\n');
     // serde_json writes UTF-8 only.
     String::from_utf8(bytes).map_err(serde::ser::Error::custom)
 }
 
-/// `serde_json`'s pretty printer, floats and a few characters aside.
-struct Yaml11Floats<'a>(PrettyFormatter<'a>);
+/// `serde_json`'s pretty printer, but for floats and a few characters.
+struct Yaml11Safe<'a>(PrettyFormatter<'a>);
 
 /// Characters a YAML 1.1 reader refuses raw or reads as a line break.
 fn yaml11_unsafe(c: char) -> bool {
@@ -33,7 +34,7 @@ fn yaml11_unsafe(c: char) -> bool {
     )
 }
 
-impl Formatter for Yaml11Floats<'_> {
+impl Formatter for Yaml11Safe<'_> {
     fn write_f64<W: ?Sized + std::io::Write>(
         &mut self,
         writer: &mut W,
