@@ -7,7 +7,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::Pipeline;
 
 use super::suggest::did_you_mean;
-use super::value::{Kind, Unknown, Value, undefined_error};
+use super::value::{Kind, Unknown, Value};
 
 pub(crate) fn parameter_values(
     pipeline: &Pipeline,
@@ -43,13 +43,9 @@ pub(crate) fn parameter_values(
                     Diagnostic::warning(span, format!("the value of pipeline parameter `{key}` is computed when the notebook runs (`{what}`); it is left out of the compiled values"))
                         .with_hint(format!("give `{key}` when the pipeline runs, or use a literal to fix it at compile time")),
                 ),
-                Unknown::Unsupported { what, kind } => diagnostics.push(Diagnostic::error(
-                    span,
-                    format!("the value of pipeline parameter `{key}` cannot be `{what}`: it is {kind}"),
-                )),
-                Unknown::Undefined { name, hint } => {
-                    diagnostics.push(undefined_error(name, hint.as_deref(), span));
-                }
+                Unknown::Unsupported { .. } | Unknown::Undefined { .. } => diagnostics.extend(
+                    value.unknown_error(&format!("the value of pipeline parameter `{key}`")),
+                ),
             }
             continue;
         }

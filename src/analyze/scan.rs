@@ -136,14 +136,15 @@ pub(crate) fn scan(
         for TopLevel { stmt, facts } in stmts {
             // A statement with an IPython line in it (blanked for the parser) is left out of
             // the components, with the warning of `warn_dropped_ipython_lines`.
-            let stmt_span = stmt.span();
-            let has_ipython = cell
-                .ipython_lines
-                .iter()
-                .any(|&(start, end)| start < stmt_span.end && stmt_span.start < end);
+            let has_ipython = || {
+                let stmt_span = stmt.span();
+                cell.ipython_lines
+                    .iter()
+                    .any(|&(start, end)| start < stmt_span.end && stmt_span.start < end)
+            };
             if cell.magic == Some(CellMagic::DefineImports)
                 && !matches!(stmt, Stmt::Import(_))
-                && !has_ipython
+                && !has_ipython()
             {
                 scan.imports.push(ImportSite {
                     text: source(stmt.span()),

@@ -115,22 +115,16 @@ impl Value {
                 format!("{context} must be known without running the notebook, but `{what}` is computed at run time"),
             )
             .with_hint("use a literal, or a module-level constant assigned a literal"),
-            Unknown::Undefined { name, hint } => undefined_error(name, hint.as_deref(), span),
+            Unknown::Undefined { name, hint } => {
+                Diagnostic::error(span, format!("name `{name}` is not defined in the notebook"))
+                    .with_optional_hint(hint.clone())
+            }
             Unknown::Unsupported { what, kind } => Diagnostic::error(
                 span,
                 format!("{context} cannot be `{what}`: it is {kind}"),
             ),
         })
     }
-}
-
-/// The error for a name the notebook does not define where it is read.
-pub(crate) fn undefined_error(name: &str, hint: Option<&str>, span: Option<Span>) -> Diagnostic {
-    Diagnostic::error(
-        span,
-        format!("name `{name}` is not defined in the notebook"),
-    )
-    .with_optional_hint(hint.map(str::to_owned))
 }
 
 /// A name whose value may differ when the notebook runs: it is also changed by a statement

@@ -187,20 +187,18 @@ fn cell_magic(source: &str) -> Option<CellMagic> {
 /// cell magic line and continuation lines (after a trailing `\`) become spaces. Returns the
 /// text and the byte ranges replaced.
 fn blank_ipython_lines(source: &str) -> (String, Vec<(usize, usize)>) {
-    let may_escape = |line: &str| {
-        line.trim_start().starts_with(['!', '%', '?']) || assigned_escape(line).is_some()
-    };
     // Most cells have no such line, and need no lexical scan for strings.
-    if !source.lines().any(may_escape) {
+    if !source
+        .lines()
+        .any(|line| starts_escape(line) || assigned_escape(line).is_some())
+    {
         return (source.to_owned(), Vec::new());
     }
     let mut out = String::with_capacity(source.len());
     let mut blanked = Vec::new();
     let mut continuing = false;
     // `%` or `!` at the start of a line inside a triple-quoted string is string content.
-    let in_string = crate::lexical::lines_inside_strings(source, |line| {
-        line.trim_start().starts_with(['!', '%', '?'])
-    });
+    let in_string = crate::lexical::lines_inside_strings(source, starts_escape);
     for (index, line) in source.split_inclusive('\n').enumerate() {
         let content = line.trim_end_matches(['\n', '\r']);
         let trimmed = content.trim_start();
@@ -209,7 +207,7 @@ fn blank_ipython_lines(source: &str) -> (String, Vec<(usize, usize)>) {
             None
         } else if continuing {
             Some(0)
-        } else if trimmed.starts_with(['!', '%', '?']) {
+        } else if starts_escape(trimmed) {
             Some(indent)
         } else {
             assigned_escape(content)
@@ -234,6 +232,11 @@ fn blank_ipython_lines(source: &str) -> (String, Vec<(usize, usize)>) {
         continuing = content.ends_with('\\');
     }
     (out, blanked)
+}
+
+/// Whether a line is a magic, shell escape or help line (`%time`, `!ls`, `?obj`).
+fn starts_escape(line: &str) -> bool {
+    line.trim_start().starts_with(['!', '%', '?'])
 }
 
 /// In `target = !cmd` or `target = %magic`, where the `!`/`%` starts.
