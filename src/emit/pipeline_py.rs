@@ -126,8 +126,25 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
         deferred,
         ..
     } = writer;
-    // The parameters' descriptions reach kfp through the function's docstring, in the Google
-    // style it parses (a description's later lines indented under its first).
+    lines.splice(0..0, docstring(pipeline));
+    // `.after(later_task)` must wait until the later task exists in the Python code.
+    lines.extend(deferred.into_iter().map(|line| format!("    {line}")));
+    finish(
+        PipelinePy {
+            notebook,
+            loads,
+            decorator_args,
+            params,
+            body: lines,
+        }
+        .render(),
+    )
+}
+
+/// The pipeline function's docstring, as indented lines; none without parameter descriptions.
+/// The parameters' descriptions reach kfp through it, in the Google style it parses (a
+/// description's later lines indented under its first).
+fn docstring(pipeline: &Pipeline) -> Vec<String> {
     let documented: Vec<String> = pipeline
         .params
         .iter()
@@ -152,42 +169,30 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
             Some(entry)
         })
         .collect();
-    if !documented.is_empty() {
-        // The summary is a placeholder: the decorator's `description=` is what kfp compiles.
-        let docstring = format!("The pipeline.\n\nArgs:\n{}", documented.concat());
-        // Triple-quoted where the text needs no escape, for the reader of pipeline.py.
-        let plain = !docstring.contains(['\\', '"'])
-            && !docstring.chars().any(|c| c.is_control() && c != '\n');
-        // kfp reads it after `inspect.cleandoc`, which dedents every line but the first.
-        if plain {
-            let mut doc_lines = docstring.lines();
-            let summary = doc_lines.next().unwrap_or_default();
-            let doc_lines = std::iter::once(format!("    \"\"\"{summary}"))
-                .chain(doc_lines.map(|line| {
-                    if line.is_empty() {
-                        String::new()
-                    } else {
-                        format!("    {line}")
-                    }
-                }))
-                .chain(std::iter::once("    \"\"\"".to_owned()));
-            lines.splice(0..0, doc_lines);
-        } else {
-            lines.insert(0, format!("    {}", python::string(&docstring)));
-        }
+    if documented.is_empty() {
+        return Vec::new();
     }
-    // `.after(later_task)` must wait until the later task exists in the Python code.
-    lines.extend(deferred.into_iter().map(|line| format!("    {line}")));
-    finish(
-        PipelinePy {
-            notebook,
-            loads,
-            decorator_args,
-            params,
-            body: lines,
-        }
-        .render(),
-    )
+    // The summary is a placeholder: the decorator's `description=` is what kfp compiles.
+    let docstring = format!("The pipeline.\n\nArgs:\n{}", documented.concat());
+    // Triple-quoted where the text needs no escape, for the reader of pipeline.py. kfp reads
+    // it after `inspect.cleandoc`, which dedents every line but the first.
+    let plain =
+        !docstring.contains(['\\', '"']) && !docstring.chars().any(|c| c.is_control() && c != '\n');
+    if !plain {
+        return vec![format!("    {}", python::string(&docstring))];
+    }
+    let mut doc_lines = docstring.lines();
+    let summary = doc_lines.next().unwrap_or_default();
+    std::iter::once(format!("    \"\"\"{summary}"))
+        .chain(doc_lines.map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("    {line}")
+            }
+        }))
+        .chain(std::iter::once("    \"\"\"".to_owned()))
+        .collect()
 }
 
 struct Writer<'a> {
