@@ -26,12 +26,10 @@ pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, serde_jso
 /// `serde_json`'s pretty printer, but for floats and a few characters.
 struct Yaml11Safe<'a>(PrettyFormatter<'a>);
 
-/// Characters a YAML 1.1 reader refuses raw or reads as a line break.
+/// Characters a YAML 1.1 reader refuses raw or reads as a line break: past ASCII, those the
+/// YAML writer does not leave as they are either (below `~`, JSON escapes what it must).
 fn yaml11_unsafe(c: char) -> bool {
-    matches!(
-        c,
-        '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-    )
+    c > '~' && !super::yaml::safe_in_line(c)
 }
 
 impl Formatter for Yaml11Safe<'_> {

@@ -153,7 +153,7 @@ fn push_string(out: &mut String, s: &str, indent: usize, block: bool) {
 /// A character that stands for itself in a plain or single-quoted scalar on one line: printable
 /// in YAML 1.1 and 1.2, and no line break in either (U+0085, U+2028 and U+2029 are breaks in
 /// YAML 1.1). Tabs are left to double quotes, which show them as `\t`.
-fn safe_in_line(c: char) -> bool {
+pub(super) fn safe_in_line(c: char) -> bool {
     matches!(c, ' '..='~')
         || (c >= '\u{a0}'
             && !matches!(
