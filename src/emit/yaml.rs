@@ -91,18 +91,13 @@ fn push_scalar(out: &mut String, value: &Value, indent: usize) {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() => push_float(out, f),
+            Some(f) if n.is_f64() => out.push_str(&float_text(f)),
             _ => out.push_str(&n.to_string()),
         },
         Value::String(s) => push_string(out, s, indent, true),
         Value::Array(_) => out.push_str("[]"),
         Value::Object(_) => out.push_str("{}"),
     }
-}
-
-/// A float as both YAML versions read it: `0.5`, `3.0`, `1.0e-7`, `1.0e+20`.
-fn push_float(out: &mut String, f: f64) {
-    out.push_str(&float_text(f));
 }
 
 /// The text of a float that YAML 1.1, YAML 1.2 and JSON all read as that float: `serde_json`'s
