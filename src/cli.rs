@@ -49,6 +49,10 @@ struct CompileArgs {
     /// VALUE is read as a Python literal when it is one, else as a string. Repeatable.
     #[arg(short = 'p', long = "parameter", value_name = "NAME=VALUE", value_parser = parse_parameter)]
     parameters: Vec<(String, String)>,
+    /// Compile with the options of the `AutoMLOps.go`/`generate`/`launchAll` call in this cell
+    /// (counted from 1, as Jupyter shows cells) instead of the notebook's last one.
+    #[arg(long, value_name = "CELL", value_parser = clap::value_parser!(u32).range(1..))]
+    options_call: Option<u32>,
     /// Print how long each phase took (read, parse, analyze, emit, write) to stderr.
     #[arg(long)]
     timings: bool,
@@ -145,6 +149,7 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
         flags: args.options.values.clone(),
         pipeline_params: None,
         parameters: args.parameters.clone(),
+        options_call: args.options_call.map(|cell| cell as usize),
     };
     if let Some(path) = options.flags.remove("pipeline_params") {
         options.pipeline_params = Some(read_params(Path::new(&path))?);

@@ -20,6 +20,9 @@ pub struct Options {
     pub pipeline_params: Option<serde_json::Map<String, serde_json::Value>>,
     /// `-p NAME=VALUE` overrides of notebook constants, in order.
     pub parameters: Vec<(String, String)>,
+    /// `--options-call CELL`: the cell whose options call compiles (counted from 1); by
+    /// default the notebook's last.
+    pub options_call: Option<usize>,
 }
 
 /// A successful compile: the output tree and the warnings to show.
@@ -54,6 +57,7 @@ pub fn compile(notebook: &Notebook, options: &Options) -> Result<Compiled, Compi
         flags: &options.flags,
         pipeline_params: options.pipeline_params.as_ref(),
         parameters: &options.parameters,
+        options_call: options.options_call,
     };
     let start = Instant::now();
     let parsed = parse_notebook(notebook);

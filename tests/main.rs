@@ -1,5 +1,5 @@
 //! The integration tests, one binary: golden output trees, the diagnostics catalogue,
-//! control-flow pipelines, the command line, properties, the README, and the Terraform option matrix.
+//! control-flow pipelines, the AutoMLOps 1.0-1.3 notebooks, the command line, properties, the README, and the Terraform option matrix.
 #![expect(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,6 +8,7 @@
 
 mod cli;
 mod common;
+mod compat;
 mod control_flow;
 mod diagnostics;
 mod golden;

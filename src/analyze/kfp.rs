@@ -36,7 +36,7 @@ pub(crate) fn check_pipeline_name(name: &str, span: Option<Span>, diagnostics: &
 }
 
 pub(crate) fn components(
-    sites: &[FunctionSite],
+    sites: &[&FunctionSite],
     source_of: &dyn Fn(Span) -> String,
     env: &Env,
     failed: &mut Failed,

@@ -39,6 +39,8 @@ pub(crate) struct Inputs<'a> {
     pub(crate) flags: &'a BTreeMap<String, String>,
     pub(crate) pipeline_params: Option<&'a serde_json::Map<String, serde_json::Value>>,
     pub(crate) parameters: &'a [(String, String)],
+    /// `--options-call CELL`: the options call of that cell compiles, not the last one.
+    pub(crate) options_call: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -64,12 +66,9 @@ pub(crate) fn analyze(
     let overrides = parameter_overrides(inputs.parameters);
     let mut scan = scan::scan(notebook, parsed, overrides, diagnostics);
     let source_of = |span: Span| scan::text_of(notebook, span).to_owned();
-    let resolved = options::resolve(
-        &scan.options_calls,
-        inputs.flags,
-        inputs.pipeline_params,
-        diagnostics,
-    )?;
+    // A cell without an options call is a usage error; nothing else is worth checking then.
+    let call = options::chosen_call(&scan.options_calls, inputs.options_call, diagnostics).ok()?;
+    let resolved = options::resolve(call, inputs.flags, inputs.pipeline_params, diagnostics);
     let mut settings = resolved.settings;
     // Without `use_kfp_spec`, the notebook's own syntax decides: AutoMLOps 1.0's custom
     // syntax if it calls `makePipeline`, else its Kubeflow or decorator pipeline.
@@ -82,24 +81,14 @@ pub(crate) fn analyze(
         ..wiring::Failed::default()
     };
     let (components, pipeline) = if settings.use_kfp_spec {
-        let components = kfp::components(
-            &scan.kfp_components,
-            &source_of,
-            &scan.env,
-            &mut failed,
-            diagnostics,
-        );
-        let Some(site) = pick_one(
-            &scan.kfp_pipelines,
-            |s| s.def.name_span,
-            "`@dsl.pipeline` function",
-            diagnostics,
-        ) else {
+        let Some(site) = bound_pipeline(&scan.kfp_pipelines, call, diagnostics) else {
             if !scan.unreadable_definitions {
                 diagnostics.push(missing_pipeline(true, &scan));
             }
             return None;
         };
+        let sites = bound_components(&scan.kfp_components, site.def.name_span, diagnostics);
+        let components = kfp::components(&sites, &source_of, &scan.env, &mut failed, diagnostics);
         let pipeline = kfp::pipeline(
             site,
             &components,
@@ -185,6 +174,10 @@ fn recompile_args(inputs: &Inputs<'_>, parameter_values_path: &str) -> Vec<Strin
         args.push(format!("--{}", name.replace('_', "-")));
         args.push(value.clone());
     }
+    if let Some(cell) = inputs.options_call {
+        args.push("--options-call".to_owned());
+        args.push(cell.to_string());
+    }
     if inputs.pipeline_params.is_some() {
         args.push("--pipeline-params".to_owned());
         args.push(parameter_values_path.to_owned());
@@ -225,6 +218,86 @@ fn parameter_overrides(parameters: &[(String, String)]) -> HashMap<String, value
             )
         })
         .collect()
+}
+
+/// Where a span starts, in notebook order.
+fn position(span: Span) -> (usize, usize) {
+    (span.cell, span.start)
+}
+
+/// The pipeline the options call compiles, as Python binds it: the last one defined before the
+/// call (AutoMLOps reads the pipeline registered when `generate` runs), or else the last one.
+/// The others get a warning.
+fn bound_pipeline<'a>(
+    sites: &'a [scan::FunctionSite],
+    call: Option<&scan::OptionsCall>,
+    diagnostics: &mut Diagnostics,
+) -> Option<&'a scan::FunctionSite> {
+    let before_call = |site: &scan::FunctionSite| {
+        call.is_none_or(|call| position(site.def.name_span) < position(call.span))
+    };
+    let chosen = sites
+        .iter()
+        .rev()
+        .find(|site| before_call(site))
+        .or_else(|| sites.last())?;
+    for site in sites {
+        if std::ptr::eq(site, chosen) {
+            continue;
+        }
+        let by = match call {
+            Some(call) => format!(
+                "the `AutoMLOps.{}(...)` call in cell {} compiles",
+                call.function,
+                call.span.cell + 1
+            ),
+            None => "the compile uses".to_owned(),
+        };
+        diagnostics.push(
+            Diagnostic::warning(
+                site.def.name_span,
+                format!("pipeline `{}` is not compiled: {by} the pipeline defined in cell {}", site.def.name, chosen.def.name_span.cell + 1),
+            )
+            .with_hint("`--options-call CELL` compiles with the options of another call, and the pipeline defined before it"),
+        );
+    }
+    Some(chosen)
+}
+
+/// The component definitions the pipeline calls, as Python binds their names: for each name,
+/// the last definition before the pipeline's, or else the first after it (AutoMLOps 1.1+
+/// reads the components when `generate` runs). A definition redefined before the pipeline
+/// (AutoMLOps 1.1 and 1.2 notebooks define components again after `clear_cache()`) is shadowed,
+/// with a warning.
+fn bound_components<'a>(
+    sites: &'a [scan::FunctionSite],
+    pipeline: Span,
+    diagnostics: &mut Diagnostics,
+) -> Vec<&'a scan::FunctionSite> {
+    let mut chosen: Vec<&scan::FunctionSite> = Vec::new();
+    for site in sites {
+        let name = &site.def.name;
+        let Some(index) = chosen.iter().position(|c| &c.def.name == name) else {
+            chosen.push(site);
+            continue;
+        };
+        let earlier = chosen[index];
+        // A later definition before the pipeline rebinds the name; one after it is not seen.
+        let (kept, shadowed) = if position(site.def.name_span) > position(pipeline) {
+            (earlier, site)
+        } else {
+            (site, earlier)
+        };
+        chosen[index] = kept;
+        diagnostics.push(
+            Diagnostic::warning(
+                shadowed.def.name_span,
+                format!("component `{name}` is defined more than once; the pipeline uses its definition in cell {}, not this one", kept.def.name_span.cell + 1),
+            )
+            .with_hint("AutoMLOps's `clear_cache()` let a notebook redefine its components; rename one of them to compile both"),
+        );
+    }
+    chosen
 }
 
 /// The last of several definitions, with a warning naming the ones that are ignored.

@@ -4,17 +4,40 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::model::Settings;
-use crate::model::settings::SourceRepo;
+use crate::model::settings::{RENAMED, SourceRepo};
 
 /// Google's rules for the names the Terraform creates, so a bad name fails here and not at
 /// `terraform apply`.
+/// `derived` lists the options whose names were derived from `naming_prefix`: what fails
+/// among them is reported once, at the prefix the user wrote.
 pub(crate) fn check_resource_names(
     settings: &Settings,
+    derived: &[&str],
     at: &dyn Fn(&str) -> Option<Span>,
     diagnostics: &mut Diagnostics,
 ) {
+    let prefix_ok = settings
+        .naming_prefix
+        .as_deref()
+        .is_none_or(|prefix| NameRule::Prefix.check(prefix).is_ok());
+    let mut refused_derived: Vec<String> = Vec::new();
     let mut check = |option: &str, value: &str, rule: NameRule| {
         if let Err(problem) = rule.check(value) {
+            if derived.contains(&option) {
+                // A prefix of bad characters is one mistake, reported at the prefix itself.
+                if prefix_ok {
+                    // `naming_prefix` is AutoMLOps 1.2's: name the options as 1.2 does.
+                    let option = RENAMED
+                        .iter()
+                        .find(|(_, ours)| *ours == option)
+                        .map_or(option, |(later, _)| *later);
+                    refused_derived.push(format!(
+                        "`{value}` ({}, `{option}`: {problem})",
+                        rule.what()
+                    ));
+                }
+                return;
+            }
             diagnostics.push(
                 Diagnostic::error(
                     at(option),
@@ -87,12 +110,58 @@ pub(crate) fn check_resource_names(
         );
     }
     // The access-log bucket is named after the pipeline bucket.
-    if settings.gs_bucket_name.len() > 58 {
+    let bucket_problem = bucket_name_problem(&settings.gs_bucket_name)
+        .err()
+        .or((settings.gs_bucket_name.len() > 58)
+            .then_some("with `-logs` for its access-log bucket, it is longer than 63 characters"));
+    if let Some(problem) = bucket_problem {
+        if derived.contains(&"gs_bucket_name") {
+            if prefix_ok {
+                refused_derived.push(format!(
+                    "`{}` (Cloud Storage bucket, `storage_bucket_name`: {problem})",
+                    settings.gs_bucket_name
+                ));
+            }
+        } else if settings.gs_bucket_name.len() > 58
+            && bucket_name_problem(&settings.gs_bucket_name).is_ok()
+        {
+            diagnostics.push(
+                Diagnostic::error(at("gs_bucket_name").or(at("project_id")), format!("bucket name `{}` is too long to name its access-log bucket `{}-logs` (63 characters at most)", settings.gs_bucket_name, settings.gs_bucket_name))
+                    .with_hint("set `gs_bucket_name` to at most 58 characters"),
+            );
+        }
+    }
+    if let (Some(prefix), false) = (&settings.naming_prefix, refused_derived.is_empty()) {
         diagnostics.push(
-            Diagnostic::error(at("gs_bucket_name").or(at("project_id")), format!("bucket name `{}` is too long to name its access-log bucket `{}-logs` (63 characters at most)", settings.gs_bucket_name, settings.gs_bucket_name))
-                .with_hint("set `gs_bucket_name` to at most 58 characters"),
+            Diagnostic::error(
+                at("naming_prefix"),
+                format!(
+                    "naming prefix `{prefix}` makes names Google Cloud refuses: {}",
+                    refused_derived.join(", ")
+                ),
+            )
+            .with_hint("shorten `naming_prefix`, or name those resources yourself with the options in parentheses"),
         );
     }
+}
+
+/// The ID of an account automlops adds beside AutoMLOps's own, `PREFIX-ROLE`: when that is
+/// longer than Google's 30 characters, the prefix is cut and a stable hash of the whole prefix
+/// keeps two long prefixes that share a beginning apart (`dry-beans-dt-9f2c41-cloudbuild`).
+pub(crate) fn derived_account_id(prefix: &str, role: &str) -> String {
+    const MAX: usize = 30;
+    let whole = format!("{prefix}-{role}");
+    if whole.len() <= MAX {
+        return whole;
+    }
+    // FNV-1a: small, stable across platforms and releases (std's hashers are neither).
+    let hash = prefix.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    let hash = format!("{:06x}", hash & 0x00ff_ffff);
+    let keep = MAX - role.len() - hash.len() - 2;
+    let cut = prefix.get(..keep).unwrap_or(prefix).trim_end_matches('-');
+    format!("{cut}-{hash}-{role}")
 }
 
 /// A base image without a version tag or digest, or tagged `latest`, changes under the
@@ -216,7 +285,7 @@ impl NameRule {
                 "letters, digits, `.`, `_`, `-` and `/` (the trigger matches it exactly)"
             }
             NameRule::Prefix => {
-                "lowercase letters, digits and hyphens, starting with a letter, 19 at most (so `PREFIX-cloudbuild` is a valid service account ID)"
+                "lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit"
             }
             NameRule::Image => {
                 "an image such as `python:3.12-slim` or `us-docker.pkg.dev/project/repo/image:tag`"
@@ -233,7 +302,8 @@ impl NameRule {
             bool,
             bool,
         ) = match self {
-            NameRule::Repository => (63, 1, &lower, true, true),
+            // A prefix's derived names are checked one by one, with their own limits.
+            NameRule::Repository | NameRule::Prefix => (63, 1, &lower, true, true),
             NameRule::Location => (30, 2, &lower, true, true),
             NameRule::ServiceAccount => (30, 6, &lower, true, true),
             NameRule::CloudRun => (49, 1, &lower, true, true),
@@ -265,7 +335,6 @@ impl NameRule {
                 false,
                 true,
             ),
-            NameRule::Prefix => (19, 1, &lower, true, true),
             NameRule::Image => (
                 255,
                 1,
@@ -334,6 +403,39 @@ pub(crate) fn bucket_name_problem(name: &str) -> Result<(), &'static str> {
 mod tests {
     use super::*;
     use crate::model::is_relative_path;
+
+    #[test]
+    fn accounts_derived_from_any_prefix_are_valid_and_stable() {
+        assert_eq!(
+            derived_account_id("dry-beans", "cloudbuild"),
+            "dry-beans-cloudbuild"
+        );
+        let long = derived_account_id("dry-beans-dt-inferencing", "cloudbuild");
+        assert_eq!(
+            long,
+            derived_account_id("dry-beans-dt-inferencing", "cloudbuild")
+        );
+        assert!(
+            long.starts_with("dry-beans-dt-") && long.ends_with("-cloudbuild"),
+            "{long}"
+        );
+        // Two long prefixes that share their beginning stay apart.
+        assert_ne!(
+            long,
+            derived_account_id("dry-beans-dt-training", "cloudbuild")
+        );
+        for prefix in [
+            "automlops-default-prefix",
+            "a",
+            "x-------------------------y",
+            &"p".repeat(63),
+        ] {
+            for role in ["cloudbuild", "scheduler"] {
+                let id = derived_account_id(prefix, role);
+                assert!(NameRule::ServiceAccount.check(&id).is_ok(), "{id}");
+            }
+        }
+    }
 
     #[test]
     fn google_naming_rules() {

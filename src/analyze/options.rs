@@ -12,11 +12,15 @@ use crate::model::settings::{
 use crate::model::{Settings, is_relative_path};
 
 use super::naming::{
-    bucket_name_problem, check_regions, check_resource_names, is_project_id, unpinned_image,
+    bucket_name_problem, check_regions, check_resource_names, derived_account_id, is_project_id,
+    unpinned_image,
 };
 use super::scan::{Arg, OptionsCall};
 use super::suggest::did_you_mean;
 use super::value::{Kind, Value};
+
+/// The project ID that stands in for a missing one, so the rest is still checked.
+const MISSING_PROJECT: &str = "missing-project-id";
 
 /// An option's value after reading the notebook and the flags, with where it came from.
 #[derive(Clone, Debug)]
@@ -31,16 +35,51 @@ pub(crate) struct Resolved {
 /// Command-line flags, as raw text keyed by option name (snake case).
 pub(crate) type FlagValues = BTreeMap<String, String>;
 
+/// The options call that compiles: the one in cell `chosen` (counted from 1, as the notebook's
+/// cells are), or else the notebook's last. `Err` when that cell has none (reported).
+pub(crate) fn chosen_call<'a>(
+    calls: &'a [OptionsCall],
+    chosen: Option<usize>,
+    diagnostics: &mut Diagnostics,
+) -> Result<Option<&'a OptionsCall>, ()> {
+    let Some(cell) = chosen else {
+        return Ok(calls.last());
+    };
+    let in_cell = calls.iter().rev().find(|call| call.span.cell + 1 == cell);
+    if in_cell.is_none() {
+        let call_cells: Vec<String> = calls
+            .iter()
+            .map(|c| (c.span.cell + 1).to_string())
+            .collect();
+        diagnostics.push(
+            Diagnostic::error(None, format!("`--options-call {cell}`: cell {cell} calls neither `AutoMLOps.go`, `generate` nor `launchAll`"))
+                .with_hint(if call_cells.is_empty() {
+                    "the notebook has no options call".to_owned()
+                } else {
+                    format!("the notebook's options calls are in cell {}", call_cells.join(", "))
+                }),
+        );
+        return Err(());
+    }
+    Ok(in_cell)
+}
+
 pub(crate) fn resolve(
-    calls: &[OptionsCall],
+    call: Option<&OptionsCall>,
     flags: &FlagValues,
     flag_params: Option<&serde_json::Map<String, serde_json::Value>>,
     diagnostics: &mut Diagnostics,
-) -> Option<Resolved> {
+) -> Resolved {
     let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
     let mut spans: BTreeMap<&'static str, Span> = BTreeMap::new();
-    if let Some(call) = calls.last() {
+    let mut github_actions = None;
+    if let Some(call) = call {
         for Arg { name, span, value } in &call.args {
+            // AutoMLOps 1.2+ writes every option out, `None` meaning "the default" (derived
+            // from `naming_prefix` and `project_id` where AutoMLOps derives it).
+            if value.kind == Kind::None && name != "project_id" {
+                continue;
+            }
             // AutoMLOps 1.2+ names the same options differently.
             if name == "use_ci" {
                 let value = match value.kind {
@@ -57,6 +96,9 @@ pub(crate) fn resolve(
                 .find(|(later, _)| later == name)
                 .map_or(name.as_str(), |(_, ours)| *ours);
             if let Some((_, unused)) = UNSUPPORTED_OPTIONS.iter().find(|(n, _)| *n == name) {
+                if name == "deployment_framework" && value.as_str() == Some("github-actions") {
+                    github_actions = Some(*span);
+                }
                 let is_unused = matches!(value.kind, Kind::None | Kind::Bool(false))
                     || unused.contains(&"*")
                     || value.as_str().is_some_and(|v| unused.contains(&v));
@@ -132,16 +174,17 @@ pub(crate) fn resolve(
         diagnostics,
     };
     let project_id = read.string("project_id");
-    let Some(project_id) = project_id else {
+    // Without a project ID the rest is still checked, so one run lists every mistake; the
+    // stand-in is a valid ID, so nothing derived from it is reported.
+    let project_id = project_id.unwrap_or_else(|| {
         if !values.contains_key("project_id") {
-            let where_ = calls.last().map(|call| call.span);
             read.diagnostics.push(
-                Diagnostic::error(where_, "no project ID: `project_id` is required")
-                    .with_hint("pass `project_id=\"my-project\"` to `AutoMLOps.go(...)`, or `--project-id my-project`"),
+                Diagnostic::error(call.map(|call| call.span), "no project ID: `project_id` is required")
+                    .with_hint("pass `project_id=\"my-project\"` to `AutoMLOps.generate(...)`, or `--project-id my-project` (`-p PROJECT_ID=my-project` sets the notebook's constant)"),
             );
         }
-        return None;
-    };
+        MISSING_PROJECT.to_owned()
+    });
     let default = |name: &str| {
         OPTIONS
             .iter()
@@ -152,11 +195,15 @@ pub(crate) fn resolve(
     let string =
         |read: &mut Reader<'_>, name: &str| read.string(name).unwrap_or_else(|| default(name));
     // With a naming prefix, the names not given follow AutoMLOps 1.2's scheme, so two
-    // pipelines can live in one project.
+    // pipelines can live in one project; the runner account stays AutoMLOps's own.
     let naming_prefix = read.string("naming_prefix").filter(|p| !p.is_empty());
-    let named = |read: &mut Reader<'_>, name: &str, suffix: &str| {
+    let mut derived: Vec<&'static str> = Vec::new();
+    let mut named = |read: &mut Reader<'_>, name: &'static str, suffix: &str| {
         read.string(name).unwrap_or_else(|| match &naming_prefix {
-            Some(prefix) => format!("{prefix}-{suffix}"),
+            Some(prefix) => {
+                derived.push(name);
+                format!("{prefix}-{suffix}")
+            }
             None => default(name),
         })
     };
@@ -168,14 +215,18 @@ pub(crate) fn resolve(
     let gs_bucket_name = read
         .string("gs_bucket_name")
         .unwrap_or_else(|| match &naming_prefix {
-            Some(prefix) => format!("{project_id}-{prefix}-bucket"),
+            Some(prefix) => {
+                derived.push("gs_bucket_name");
+                format!("{project_id}-{prefix}-bucket")
+            }
             None => format!("{project_id}-bucket"),
         });
     let gs_bucket_location = string(&mut read, "gs_bucket_location");
+    // The accounts automlops adds (AutoMLOps has none) are valid whatever the prefix.
     let (scheduler_sa_id, cloudbuild_sa_id) = match &naming_prefix {
         Some(prefix) => (
-            format!("{prefix}-scheduler"),
-            format!("{prefix}-cloudbuild"),
+            derived_account_id(prefix, "scheduler"),
+            derived_account_id(prefix, "cloudbuild"),
         ),
         None => (
             "automlops-scheduler".to_owned(),
@@ -199,12 +250,10 @@ pub(crate) fn resolve(
         gs_bucket_name,
         parameter_values_path: string(&mut read, "parameter_values_path"),
         pipeline_job_spec_path: string(&mut read, "pipeline_job_spec_path"),
-        pipeline_runner_sa: read.string("pipeline_runner_sa").unwrap_or_else(
-            || match &naming_prefix {
-                Some(prefix) => format!("{prefix}-runner@{project_id}.iam.gserviceaccount.com"),
-                None => format!("vertex-pipelines@{project_id}.iam.gserviceaccount.com"),
-            },
-        ),
+        // AutoMLOps 1.2+ keeps this account whatever the prefix.
+        pipeline_runner_sa: read
+            .string("pipeline_runner_sa")
+            .unwrap_or_else(|| format!("vertex-pipelines@{project_id}.iam.gserviceaccount.com")),
         run_local: read.boolean("run_local").unwrap_or(true),
         // Cron fields are separated by any whitespace; Cloud Scheduler gets them one space apart.
         schedule: read
@@ -230,13 +279,19 @@ pub(crate) fn resolve(
                 .with_hint("pass a dict literal, or a variable assigned one: `pipeline_params={\"name\": value}`"),
         );
     }
+    if let (Some(span), false) = (github_actions, settings.run_local) {
+        read.diagnostics.push(
+            Diagnostic::warning(span, "GitHub Actions workflows are not generated yet: the CI is Cloud Build's (`cloudbuild.yaml` and a trigger)")
+                .with_hint("for builds from GitHub, pass `source_repo_type=\"github\"` with `github_repo` and `github_connection` (a Cloud Build connection to GitHub)"),
+        );
+    }
     let explicit: Vec<&str> = values.keys().copied().collect();
-    check(&settings, &spans, &explicit, read.diagnostics);
-    Some(Resolved {
+    check(&settings, &spans, &explicit, &derived, read.diagnostics);
+    Resolved {
         settings,
         use_kfp_spec_given,
         pipeline_params,
-    })
+    }
 }
 
 /// `use_ci` (AutoMLOps 1.2+) is `run_local` inverted: given both, they must agree.
@@ -420,6 +475,7 @@ fn check(
     settings: &Settings,
     spans: &BTreeMap<&'static str, Span>,
     explicit: &[&str],
+    derived: &[&str],
     diagnostics: &mut Diagnostics,
 ) {
     let at = |name: &str| spans.get(name).copied();
@@ -435,15 +491,28 @@ fn check(
     if let Err(problem) = bucket_name_problem(&settings.gs_bucket_name)
         && (project_ok || !derived_bucket)
     {
-        diagnostics.push(
-            Diagnostic::error(
-                // A name given by flag has no place in the notebook; only a derived one points
-                // at the project ID it comes from.
-                if derived_bucket { at("project_id") } else { at("gs_bucket_name") },
-                format!("`{}` is not a valid Cloud Storage bucket name: {problem}", settings.gs_bucket_name),
-            )
-            .with_hint("set `gs_bucket_name` to 3 to 63 lowercase letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"),
-        );
+        // A name given by flag has no place in the notebook; a derived one points at what it
+        // comes from, and says so. One derived from `naming_prefix` is reported with the other
+        // names the prefix makes (`check_resource_names`).
+        let span = if derived_bucket {
+            at("project_id")
+        } else {
+            at("gs_bucket_name")
+        };
+        let derived_from = if derived_bucket {
+            " (derived from `project_id` as `PROJECT-bucket`)"
+        } else {
+            ""
+        };
+        if !derived.contains(&"gs_bucket_name") {
+            diagnostics.push(
+                Diagnostic::error(
+                    span,
+                    format!("`{}`{derived_from} is not a valid Cloud Storage bucket name: {problem}", settings.gs_bucket_name),
+                )
+                .with_hint("set `gs_bucket_name` (`storage_bucket_name`) to 3 to 63 lowercase letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"),
+            );
+        }
     }
     for name in ["parameter_values_path", "pipeline_job_spec_path"] {
         let path = if name == "parameter_values_path" {
@@ -527,7 +596,7 @@ fn check(
             .with_hint("use the form `name@project-id.iam.gserviceaccount.com`"),
         );
     }
-    check_resource_names(settings, &at, diagnostics);
+    check_resource_names(settings, derived, &at, diagnostics);
     check_regions(settings, &at, diagnostics);
     if let Some(image) = &settings.base_image
         && let Some(warning) = unpinned_image(image, at("base_image"))

@@ -21,9 +21,12 @@ pub(crate) struct Arg {
     pub(crate) value: Value,
 }
 
-/// `AutoMLOps.go(...)` or `AutoMLOps.generate(...)`.
+/// `AutoMLOps.go(...)`, `AutoMLOps.generate(...)` or `AutoMLOps.launchAll(...)`: the calls
+/// that take the options of the codebase.
 #[derive(Debug)]
 pub(crate) struct OptionsCall {
+    /// `go`, `generate` or `launchAll`.
+    pub(crate) function: &'static str,
     pub(crate) args: Vec<Arg>,
     pub(crate) span: Span,
 }
@@ -459,23 +462,31 @@ fn scan_call(
     };
     match name.as_str() {
         "AutoMLOps.go" => scan.options_calls.push(OptionsCall {
+            function: "go",
             args: eval_args(args, GO, keywords, &scan.env, source),
             span: *span,
         }),
-        "AutoMLOps.generate" => {
+        // `launchAll` (AutoMLOps 1.2+) takes `generate`'s options, then provisions and deploys.
+        "AutoMLOps.generate" | "AutoMLOps.launchAll" => {
+            let function = if name == "AutoMLOps.generate" { "generate" } else { "launchAll" };
             // AutoMLOps 1.2 reordered `generate`'s parameters after the first two; which order
             // a notebook means cannot be told, so only those two are read by position.
             if let Some(extra) = args.get(2) {
                 diagnostics.push(
-                    Diagnostic::error(extra.span(), "`AutoMLOps.generate(...)` takes only `project_id` and `pipeline_params` by position")
-                        .with_hint("pass the other options by keyword, e.g. `af_registry_location=\"us-central1\"`: AutoMLOps 1.2 changed the order of the rest"),
+                    Diagnostic::error(extra.span(), format!("`AutoMLOps.{function}(...)` takes only `project_id` and `pipeline_params` by position"))
+                        .with_hint("pass the other options by keyword, e.g. `artifact_repo_location=\"us-central1\"`: AutoMLOps 1.2 changed the order of the rest"),
                 );
             }
             scan.options_calls.push(OptionsCall {
+                function,
                 args: eval_args(&args[..args.len().min(2)], GO, keywords, &scan.env, source),
                 span: *span,
             });
         }
+        "AutoMLOps.monitor" => diagnostics.push(
+            Diagnostic::warning(*span, "model monitoring (`AutoMLOps.monitor(...)`) is not supported yet; no monitoring job is created")
+                .with_hint("after the model is deployed, create a Vertex AI Model Monitoring job for its endpoint (`gcloud ai model-monitoring-jobs create`), or keep this notebook's `monitor(...)` call for AutoMLOps"),
+        ),
         "AutoMLOps.makePipeline" => scan.make_pipelines.push(MakePipelineSite {
             args: eval_args(args, MAKE_PIPELINE, keywords, &scan.env, source),
             span: *span,
@@ -484,6 +495,9 @@ fn scan_call(
             Diagnostic::error(*span, "`AutoMLOps.makeComponent(...)` must be the first statement of a `%%define_component` cell")
                 .with_hint("put `%%define_component` on the cell's first line and the call right after it"),
         ),
+        // `provision`, `deprovision`, `deploy` and `clear_cache` act on what `generate` wrote
+        // (apply the infrastructure, build and run, forget cached definitions): the compile
+        // writes the same codebase with or without them.
         _ => {}
     }
 }

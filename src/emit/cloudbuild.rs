@@ -40,8 +40,9 @@ struct BuildOptions {
     logging: &'static str,
 }
 
-/// The Artifact Registry path of an image of this pipeline, without a tag.
-pub(crate) fn image(settings: &Settings, name: &str) -> String {
+/// The Artifact Registry path of an image shared by the repository's pipelines (automlops's own),
+/// without a tag; the pipeline's images are `Settings::image`.
+fn registry_image(settings: &Settings, name: &str) -> String {
     format!(
         "{}-docker.pkg.dev/{}/{}/{name}",
         settings.af_registry_location, settings.project_id, settings.af_registry_name
@@ -103,7 +104,7 @@ fn literal(text: &str) -> String {
 pub(crate) fn automlops_image(settings: &Settings) -> String {
     format!(
         "{}:{}",
-        image(settings, "automlops"),
+        registry_image(settings, "automlops"),
         env!("CARGO_PKG_VERSION")
     )
 }
@@ -115,8 +116,8 @@ pub(crate) fn cloudbuild(
     notebook_copy: &str,
     recompile_args: &[String],
 ) -> Result<String, serde_json::Error> {
-    let component = image(settings, "components/component_base");
-    let runner = image(settings, "run_pipeline");
+    let component = settings.image("components/component_base");
+    let runner = settings.image("run_pipeline");
     let docker = "gcr.io/cloud-builders/docker";
     let mut steps = Vec::new();
     let mut substitutions = BTreeMap::new();

@@ -204,22 +204,31 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
     ),
 ];
 
-/// Options of `AutoMLOps` 1.0.x that automlops does not implement, with the values that mean
-/// "not used" (`AutoMLOps`'s own example notebook passes them explicitly): those are accepted
-/// silently, any other value gets a warning.
-/// `"*"` accepts any value; `False` counts as not used.
+/// Options of `AutoMLOps` that automlops does not implement, with the values that mean "not
+/// used" or that automlops's own output already stands for (`AutoMLOps`'s example notebooks
+/// pass them explicitly, 1.2 and later every one): those are accepted silently, any other value
+/// gets a warning. `"*"` accepts any value; `None` and `False` count as not used.
+///
+/// The provisioning and submission frameworks of 1.2+ (gcloud or Terraform; Cloud Functions or
+/// Cloud Run behind Pub/Sub) are all one thing here: Terraform, and a Cloud Run runner.
+/// `deployment_framework="github-actions"` is 1.3's default; with `use_ci` it gets its own
+/// warning (`options::resolve`), since no GitHub workflow is written yet.
 pub(crate) const UNSUPPORTED_OPTIONS: &[(&str, &[&str])] = &[
     ("artifact_repo_type", &["artifact-registry"]),
     ("cloud_tasks_queue_location", &["us-central1"]),
     ("cloud_tasks_queue_name", &["queueing-svc"]),
     ("custom_training_job_specs", &[]),
-    ("deployment_framework", &["cloud-build"]),
+    ("deployment_framework", &["cloud-build", "github-actions"]),
     ("hide_warnings", &["*"]),
+    ("precheck", &["*"]),
     ("orchestration_framework", &["kfp"]),
-    ("pipeline_job_submission_service_type", &["cloud-run"]),
+    (
+        "pipeline_job_submission_service_type",
+        &["cloud-run", "cloud-functions"],
+    ),
     ("project_number", &["*"]),
     ("provision_credentials_key", &[]),
-    ("provisioning_framework", &["terraform"]),
+    ("provisioning_framework", &["terraform", "gcloud"]),
     ("pubsub_topic_name", &[]),
     ("setup_model_monitoring", &[]),
     ("vpc_connector", &["No VPC Specified"]),
@@ -326,12 +335,22 @@ impl Settings {
 }
 
 impl Settings {
-    /// The image every component runs in.
-    pub(crate) fn component_image(&self) -> String {
+    /// An image of this pipeline in its Artifact Registry repository, without a tag: under
+    /// `naming_prefix/` when there is one, as AutoMLOps 1.2+ names them.
+    pub(crate) fn image(&self, name: &str) -> String {
+        let prefix = self
+            .naming_prefix
+            .as_deref()
+            .map_or_else(String::new, |prefix| format!("{prefix}/"));
         format!(
-            "{}-docker.pkg.dev/{}/{}/components/component_base:latest",
+            "{}-docker.pkg.dev/{}/{}/{prefix}{name}",
             self.af_registry_location, self.project_id, self.af_registry_name
         )
+    }
+
+    /// The image every component runs in.
+    pub(crate) fn component_image(&self) -> String {
+        format!("{}:latest", self.image("components/component_base"))
     }
 
     /// Where pipeline runs write their outputs.

@@ -1,0 +1,95 @@
+//! Notebooks written for AutoMLOps 1.0 to 1.3 compile unchanged: options calls, `None` for the
+//! default, names derived from `naming_prefix`, redefined components, the chosen options call.
+
+use automlops::compile::{Options, compile};
+
+use crate::common::{fixture_notebook, rendered_errors, repo};
+
+/// The compiled text of one generated file.
+#[track_caller]
+fn file<'a>(compiled: &'a automlops::compile::Compiled, path: &str) -> &'a str {
+    compiled
+        .artifacts
+        .files
+        .get(path)
+        .unwrap_or_else(|| panic!("{path} was not generated"))
+}
+
+#[track_caller]
+fn compiled_fixture(kind: &str, name: &str, options: &Options) -> automlops::compile::Compiled {
+    let notebook = fixture_notebook(&repo().join("tests/fixtures").join(kind).join(name));
+    compile(&notebook, options).unwrap_or_else(|e| panic!("{name} should compile: {e:?}"))
+}
+
+/// AutoMLOps 1.2+ derives every name from `naming_prefix` (its default is 24 characters long)
+/// and keeps the runner account `vertex-pipelines@PROJECT`; `None` options are the defaults.
+#[test]
+fn names_follow_naming_prefix_as_automlops_derives_them() {
+    let compiled = compiled_fixture(
+        "warnings",
+        "automlops_1_3_generate_every_option.py",
+        &Options::default(),
+    );
+    let tfvars = file(&compiled, "terraform/terraform.tfvars");
+    for expected in [
+        r#""automlops-default-prefix-artifact-registry""#,
+        r#""my-project-automlops-default-prefix-bucket""#,
+        r#"pipeline_runner_sa_id = "vertex-pipelines""#,
+    ] {
+        assert!(tfvars.contains(expected), "{expected} not in:\n{tfvars}");
+    }
+    let job = file(&compiled, "scripts/pipeline_spec/pipeline_job.json");
+    assert!(job.contains(
+        "us-central1-docker.pkg.dev/my-project/automlops-default-prefix-artifact-registry/automlops-default-prefix/components/component_base:latest"
+    ));
+    // The last call compiles: `launchAll`, whose `base_image=None` is the default.
+    let dockerfile = file(&compiled, "components/component_base/Dockerfile");
+    assert!(dockerfile.contains("FROM python:3.12-slim"), "{dockerfile}");
+}
+
+/// `--options-call CELL` compiles another call's options: here `generate`'s `base_image`.
+#[test]
+fn options_call_picks_the_call_of_a_cell() {
+    let options = Options {
+        options_call: Some(5),
+        ..Options::default()
+    };
+    let compiled = compiled_fixture(
+        "warnings",
+        "automlops_1_3_generate_every_option.py",
+        &options,
+    );
+    let dockerfile = file(&compiled, "components/component_base/Dockerfile");
+    assert!(dockerfile.contains("FROM python:3.9-slim"), "{dockerfile}");
+
+    let notebook = fixture_notebook(
+        &repo().join("tests/fixtures/warnings/automlops_1_3_generate_every_option.py"),
+    );
+    let rendered = rendered_errors(
+        &notebook,
+        &Options {
+            options_call: Some(2),
+            ..Options::default()
+        },
+    );
+    assert!(
+        rendered.contains("cell 2 calls neither") && rendered.contains("cell 5, 7"),
+        "{rendered}"
+    );
+}
+
+/// After `clear_cache()`, the pipeline compiles with the definitions bound when it is defined.
+#[test]
+fn redefined_components_compile_as_python_binds_them() {
+    let compiled = compiled_fixture(
+        "warnings",
+        "components_redefined_after_clear_cache.py",
+        &Options::default(),
+    );
+    let job = file(&compiled, "scripts/pipeline_spec/pipeline_job.json");
+    assert!(job.contains("\"name\": \"second-pipeline\""));
+    // The second `make_data`, which writes a Dataset the first did not have.
+    assert!(job.contains("system.Dataset"));
+    let source = file(&compiled, "components/component_base/src/make_data.py");
+    assert!(source.contains("pd.DataFrame"), "{source}");
+}
