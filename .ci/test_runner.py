@@ -670,6 +670,26 @@ class ServiceTest(SubmissionChecks):
         self.assertEqual(settings.job, self.job)
         self.assertEqual(self.main.DEFAULT_JOB_PATH, "/app/pipeline_job.json")
 
+    def test_experiment_from_environment(self) -> None:
+        # The fake serves no Vertex ML Metadata: the experiment calls of the real client are
+        # recorded instead, after the real pipelineJobs.create.
+        settings = self.main.load_settings(
+            dict(SERVICE_ENV, PIPELINE_JOB_PATH=str(self.app_dir / "pipeline_job.json"),
+                 EXPERIMENT="churn-experiment"))
+        self.assertEqual(settings.experiment, "churn-experiment")
+        client = self.main.create_app(settings).test_client()
+        with mock.patch.object(aiplatform.PipelineJob, "_validate_experiment") as validate, \
+                mock.patch.object(aiplatform.PipelineJob, "_associate_to_experiment") as associate:
+            response = client.post("/", data=json.dumps(valid_overrides(self.job)),
+                                   content_type="application/json")
+        self.assertEqual(response.status_code, 200, response.get_data(as_text=True))
+        validate.assert_called_once_with("churn-experiment")
+        associate.assert_called_once_with("churn-experiment")
+        # Without EXPERIMENT, no run is associated with one.
+        with mock.patch.object(aiplatform.PipelineJob, "_associate_to_experiment") as associate:
+            self.assertEqual(self.post(valid_overrides(self.job)).status_code, 200)
+        associate.assert_not_called()
+
     def test_fails_fast_without_configuration(self) -> None:
         with self.assertRaises(self.main.ConfigurationError) as caught:
             self.main.load_settings({})
@@ -735,8 +755,16 @@ class CommandLineTest(SubmissionChecks):
     def setUp(self) -> None:
         assert FAKE is not None
         FAKE.reset()
+        # The fake serves no Vertex ML Metadata: a tree that names an experiment has the real
+        # client's experiment calls recorded instead (check_run checks them).
+        self.experiment_calls = mock.patch.object(aiplatform.PipelineJob, "_associate_to_experiment")
+        self.validate_experiment = mock.patch.object(aiplatform.PipelineJob, "_validate_experiment")
+        self.associate = self.experiment_calls.start()
+        self.validate_experiment.start()
 
     def tearDown(self) -> None:
+        self.experiment_calls.stop()
+        self.validate_experiment.stop()
         assert FAKE is not None
         self.assertEqual(FAKE.unexpected, [], "requests the fake Vertex AI does not serve")
 
@@ -757,6 +785,8 @@ class CommandLineTest(SubmissionChecks):
     def check_run(self, argv: List[str], overrides: Dict[str, Any], labels: Dict[str, str],
                   caching: Optional[bool]) -> None:
         assert FAKE is not None
+        FAKE.reset()
+        self.associate.reset_mock()
         status, out, err = self.run_main(*argv)
         self.assertEqual(status, 0, err)
         posts = FAKE.job_posts()
@@ -772,6 +802,10 @@ class CommandLineTest(SubmissionChecks):
             labels=labels,
             caching=caching,
         )
+        if pipelines.get("experiment"):
+            self.associate.assert_called_once_with(pipelines["experiment"])
+        else:
+            self.associate.assert_not_called()
         resource_name = f"projects/{FAKE_PROJECT_NUMBER}/locations/{pipelines['pipeline_region']}/pipelineJobs/{job_id}"
         self.assertEqual(out.splitlines(), [
             resource_name,
@@ -805,6 +839,28 @@ class CommandLineTest(SubmissionChecks):
                          floats(without_caching(pinned)))
         # The compiled job on disk is left as it was.
         self.assertEqual(load_tree_job(self.tree), self.job)
+
+    def test_experiment_from_config(self) -> None:
+        config = yaml.safe_load((self.tree / "configs" / "defaults.yaml").read_text())
+        with mock.patch.object(aiplatform.PipelineJob, "_validate_experiment"), \
+                mock.patch.object(aiplatform.PipelineJob, "_associate_to_experiment") as associate:
+            status, _, err = self.run_main(*self.param_args(valid_overrides(self.job)))
+        self.assertEqual(status, 0, err)
+        compiled = config["pipelines"].get("experiment")
+        if compiled:
+            associate.assert_called_once_with(compiled)
+        else:
+            associate.assert_not_called()
+        # An experiment in the options file is the one runs go into.
+        config["pipelines"]["experiment"] = "exp-from-config"
+        other = self.work / "defaults-with-experiment.yaml"
+        other.write_text(yaml.safe_dump(config))
+        with mock.patch.object(aiplatform.PipelineJob, "_validate_experiment"), \
+                mock.patch.object(aiplatform.PipelineJob, "_associate_to_experiment") as associate:
+            status, _, err = self.run_main(*self.param_args(valid_overrides(self.job)),
+                                           "--config", str(other))
+        self.assertEqual(status, 0, err)
+        associate.assert_called_once_with("exp-from-config")
 
     def test_bad_image_tag(self) -> None:
         assert FAKE is not None

@@ -265,12 +265,35 @@ pub(crate) fn resolve(
         use_kfp_spec: read.boolean("use_kfp_spec").unwrap_or(false),
         source_repo: source_repo(&mut read, &spans),
         base_image: read.string("base_image"),
+        experiment: read.string("experiment").filter(|e| !e.is_empty()),
         naming_prefix,
         scheduler_sa_id,
         cloudbuild_sa_id,
         project_id,
     };
-    let pipeline_params = values.get("pipeline_params").cloned();
+    let mut pipeline_params = values.get("pipeline_params").cloned();
+    let mut settings = settings;
+    if let Some(Value {
+        kind: Kind::Dict(entries),
+        ..
+    }) = &mut pipeline_params
+        && let Some(at) = entries.iter().position(|(key, _, _)| key == EXPERIMENT_KEY)
+    {
+        let (_, key_span, value) = entries.remove(at);
+        let name = experiment_name(&value, key_span, read.diagnostics);
+        // The option (or `--experiment`) wins over the key.
+        if settings.experiment.is_none() {
+            settings.experiment = name;
+        }
+    }
+    if let Some(name) = &settings.experiment
+        && !is_experiment_name(name)
+    {
+        read.diagnostics.push(
+            Diagnostic::error(spans.get("experiment").copied(), format!("`{name}` is not a valid Vertex AI Experiment name"))
+                .with_hint("use lowercase letters, digits and hyphens, starting with a letter or digit (128 at most)"),
+        );
+    }
     if let Some(params) = &pipeline_params
         && !matches!(params.kind, Kind::Dict(_))
     {
@@ -292,6 +315,51 @@ pub(crate) fn resolve(
         use_kfp_spec_given,
         pipeline_params,
     }
+}
+
+/// The `pipeline_params` key that AutoMLOps 1.2+ takes out of the parameters and submits runs
+/// into, as the Vertex AI Experiment of that name.
+const EXPERIMENT_KEY: &str = "vertex_experiment_tracking_name";
+
+/// The experiment named by `vertex_experiment_tracking_name`, checked where it is written.
+fn experiment_name(
+    value: &Value,
+    key_span: Option<Span>,
+    diagnostics: &mut Diagnostics,
+) -> Option<String> {
+    if let Some(diagnostic) = value.unknown_error(&format!("`{EXPERIMENT_KEY}`")) {
+        diagnostics.push(diagnostic.with_hint(
+            "name the experiment with a literal, or pass `--experiment NAME` when compiling",
+        ));
+        return None;
+    }
+    let Some(name) = value.as_str() else {
+        diagnostics.push(Diagnostic::error(
+            value.span.or(key_span),
+            format!(
+                "`{EXPERIMENT_KEY}` names a Vertex AI Experiment and must be a string, not {}",
+                value.describe()
+            ),
+        ));
+        return None;
+    };
+    if !is_experiment_name(name) {
+        diagnostics.push(
+            Diagnostic::error(value.span.or(key_span), format!("`{name}` is not a valid Vertex AI Experiment name"))
+                .with_hint("use lowercase letters, digits and hyphens, starting with a letter or digit (128 at most)"),
+        );
+        return None;
+    }
+    Some(name.to_owned())
+}
+
+/// Vertex AI's rule for experiment names (metadata context IDs): `[a-z0-9][a-z0-9-]{0,127}`.
+fn is_experiment_name(name: &str) -> bool {
+    name.len() <= 128
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// `use_ci` (AutoMLOps 1.2+) is `run_local` inverted: given both, they must agree.

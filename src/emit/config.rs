@@ -41,6 +41,8 @@ struct Pipelines<'a> {
     pipeline_job_spec_path: &'a str,
     pipeline_region: &'a str,
     pipeline_storage_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    experiment: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -80,6 +82,7 @@ pub(super) fn defaults(
             pipeline_job_spec_path: &settings.pipeline_job_spec_path,
             pipeline_region: &settings.pipeline_job_location,
             pipeline_storage_path: settings.pipeline_root(),
+            experiment: settings.experiment.as_deref(),
         },
         tooling: Tooling {
             run_local: settings.run_local,

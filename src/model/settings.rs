@@ -197,6 +197,12 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
         "Region of Vertex AI pipeline runs",
     ),
     option(
+        "experiment",
+        OptionKind::Str,
+        "",
+        "Vertex AI Experiment every run is submitted into (AutoMLOps 1.2+: `vertex_experiment_tracking_name` in pipeline_params)",
+    ),
+    option(
         "github_connection",
         OptionKind::Str,
         "",
@@ -293,6 +299,8 @@ pub(crate) struct Settings {
     /// Set by the option; else the components' own `base_image` decides.
     pub(crate) base_image: Option<String>,
     pub(crate) pipeline_job_location: String,
+    /// The Vertex AI Experiment runs are submitted into.
+    pub(crate) experiment: Option<String>,
     /// Service accounts created beside the runner's.
     pub(crate) scheduler_sa_id: String,
     pub(crate) cloudbuild_sa_id: String,

@@ -102,6 +102,8 @@ class RunnerConfig:
     parameter_values_path: Path
     region: str
     pipeline_root: str
+    # The Vertex AI Experiment runs are submitted into (pipelines.experiment), if any.
+    experiment: Optional[str] = None
 
 
 # --------------------------------------------------------------------------------------
@@ -142,6 +144,7 @@ def load_config(root: PathLike = ".", config_path: Optional[PathLike] = None) ->
         parameter_values_path=root / required("pipelines", "parameter_values_path"),
         region=required("pipelines", "pipeline_region"),
         pipeline_root=required("pipelines", "pipeline_storage_path"),
+        experiment=(document.get("pipelines") or {}).get("experiment") or None,
     )
 
 
@@ -405,13 +408,15 @@ def submit(
     display_name: Optional[str] = None,
     job_id: Optional[str] = None,
     image_tag: Optional[str] = None,
+    experiment: Optional[str] = None,
 ) -> Tuple[str, str]:
     """Submits the compiled PipelineJob at `job_path` to Vertex AI, without waiting for it.
 
     `parameter_values` should come from `merge_parameters`. `enable_caching` False or True
     sets every task's caching; None keeps each task's compiled setting. `display_name`
     defaults to the job's displayName, `job_id` to `new_job_id(...)`. `image_tag` runs the
-    images the job names `:latest` at that tag (`pin_images`). The run executes as
+    images the job names `:latest` at that tag (`pin_images`). `experiment` submits the run
+    into that Vertex AI Experiment (created if it does not exist). The run executes as
     `service_account`. Credentials are the environment's (Application Default Credentials,
     or whatever `aiplatform.init` set).
 
@@ -449,7 +454,7 @@ def submit(
             project=project,
             location=location,
         )
-    pipeline_job.submit(service_account=service_account)
+    pipeline_job.submit(service_account=service_account, experiment=experiment or None)
     resource_name = pipeline_job.resource_name
     return resource_name, console_url(resource_name, project, location)
 
@@ -575,6 +580,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             enable_caching=None if args.caching else False,
             labels=labels,
             image_tag=args.image_tag,
+            experiment=config.experiment,
         )
     except Exception as e:  # noqa: BLE001 - report any failure of the submission plainly
         print(f"error: submitting the pipeline failed: {type(e).__name__}: {e}", file=sys.stderr)

@@ -759,7 +759,7 @@ fn runner(plan: &Plan<'_>) -> Vec<Block> {
                 .join(", ")
         ))
     };
-    let env = Expr::Object(vec![
+    let mut env = vec![
         ("PROJECT_ID".to_owned(), raw("var.project_id")),
         ("REGION".to_owned(), raw("var.region")),
         (
@@ -771,7 +771,11 @@ fn runner(plan: &Plan<'_>) -> Vec<Block> {
             ]),
         ),
         ("PIPELINE_RUNNER_SA".to_owned(), raw(runner_email(plan))),
-    ]);
+    ];
+    if let Some(experiment) = &plan.settings.experiment {
+        env.push(("EXPERIMENT".to_owned(), Expr::str(experiment)));
+    }
+    let env = Expr::Object(env);
     let module = Block::new("module", &["runner"])
         .attr("source", Expr::str("./modules/cloud_run_runner"))
         .blank()

@@ -255,6 +255,7 @@ module "runner" {
     REGION             = var.region
     PIPELINE_ROOT      = "gs://${google_storage_bucket.pipeline.name}/pipeline_root"
     PIPELINE_RUNNER_SA = google_service_account.pipeline_runner.email
+    EXPERIMENT         = "dry-beans-dt-experiment"
   }
 
   depends_on = [google_project_service.enabled]

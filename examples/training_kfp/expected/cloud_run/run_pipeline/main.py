@@ -11,13 +11,15 @@ pipeline_runner.py and the compiled pipeline_job.json.
                             was compiled.
     GET /healthz, /health   200 {"status": "ok"}
 
-Configuration, from the environment (Terraform sets the first four):
+Configuration, from the environment (Terraform sets the first four, and EXPERIMENT when the
+notebook names one):
 
     PROJECT_ID          the project the PipelineJob runs in
     REGION              its Vertex AI region
     PIPELINE_ROOT       gs://... where runs write their outputs
     PIPELINE_RUNNER_SA  the service account the runs execute as
     PIPELINE_JOB_PATH   the compiled PipelineJob (default /app/pipeline_job.json)
+    EXPERIMENT          optional: the Vertex AI Experiment runs are submitted into
 
 The service refuses to start when one is missing or the compiled pipeline cannot be read.
 Logs go to stdout, one JSON object a line, as Cloud Logging reads them.
@@ -126,6 +128,7 @@ class Settings:
     service_account: str
     job_path: Path
     job: Dict[str, Any]
+    experiment: Optional[str] = None
 
 
 def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
@@ -153,6 +156,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         service_account=environ["PIPELINE_RUNNER_SA"].strip(),
         job_path=job_path,
         job=job,
+        experiment=environ.get("EXPERIMENT", "").strip() or None,
     )
 
 
@@ -239,6 +243,7 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
                 parameter_values=values,
                 enable_caching=None if enable_caching else False,
                 labels=SERVICE_LABELS,
+                experiment=settings.experiment,
             )
         except Exception as e:  # noqa: BLE001 - any failure is reported, logged with its trace
             log.exception(
