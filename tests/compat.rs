@@ -93,3 +93,32 @@ fn redefined_components_compile_as_python_binds_them() {
     let source = file(&compiled, "components/component_base/src/make_data.py");
     assert!(source.contains("pd.DataFrame"), "{source}");
 }
+
+/// `@dsl.pipeline(pipeline_root=...)`: compiled as kfp's `defaultPipelineRoot`, and every way
+/// of submitting writes there; the runner account may write to that bucket.
+#[test]
+fn pipeline_root_is_where_every_submission_writes() {
+    let compiled = compiled_fixture(
+        "pipelines",
+        "pipeline_root_of_its_own.py",
+        &Options::default(),
+    );
+    let root = "gs://shared-ml-artifacts/churn/runs";
+    let job: serde_json::Value =
+        serde_json::from_str(file(&compiled, "scripts/pipeline_spec/pipeline_job.json")).unwrap();
+    assert_eq!(job["pipelineSpec"]["defaultPipelineRoot"], root);
+    assert_eq!(job["runtimeConfig"]["gcsOutputDirectory"], root);
+    assert!(
+        file(&compiled, "configs/defaults.yaml")
+            .contains(&format!("pipeline_storage_path: {root}"))
+    );
+    let main_tf = file(&compiled, "terraform/main.tf");
+    assert!(
+        main_tf.contains(&format!("PIPELINE_ROOT      = \"{root}\"")),
+        "{main_tf}"
+    );
+    assert!(main_tf.contains(
+        "resource \"google_storage_bucket_iam_member\" \"runner_pipeline_root_objects\""
+    ));
+    assert!(file(&compiled, "pipelines/pipeline.py").contains(&format!("pipeline_root='{root}'")));
+}

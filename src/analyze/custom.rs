@@ -421,6 +421,7 @@ pub(crate) fn pipeline(
     Some(Pipeline {
         name,
         description,
+        root: None,
         params,
         tasks,
         groups,

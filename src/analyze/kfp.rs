@@ -181,9 +181,8 @@ pub(crate) fn components(
             match annotation::returns(returns, &source_of(returns.span())) {
                 Ok(fields) => {
                     for (name, ty, span) in fields {
-                        if outputs.iter().any(|o| o.name == name)
-                            || inputs.iter().any(|i| i.name == name)
-                        {
+                        // An output may share an input's name: kfp keeps them apart.
+                        if outputs.iter().any(|o| o.name == name) {
                             diagnostics.push(Diagnostic::error(
                                 span,
                                 format!(
@@ -244,7 +243,24 @@ pub(crate) fn pipeline(
         span: def.name_span,
         callee: "@dsl.pipeline",
     };
-    args.warn_unknown(&["name", "description", "display_name"], diagnostics);
+    args.warn_unknown(
+        &["name", "description", "display_name", "pipeline_root"],
+        diagnostics,
+    );
+    let pipeline_root = args.get("pipeline_root").and_then(|value| {
+        let root = read::string(value, "the pipeline's `pipeline_root`", diagnostics)?;
+        let bucket = root.strip_prefix("gs://").map(|path| path.split('/').next().unwrap_or(path));
+        match bucket {
+            Some(bucket) if super::naming::bucket_name_problem(bucket).is_ok() => Some(root.trim_end_matches('/').to_owned()),
+            _ => {
+                diagnostics.push(
+                    Diagnostic::error(value.span, format!("`pipeline_root` must be a Cloud Storage path `gs://BUCKET/PATH`, not `{root}`"))
+                        .with_hint("Vertex AI writes the runs' outputs there, e.g. `gs://my-bucket/pipeline_root`"),
+                );
+                None
+            }
+        }
+    });
     let name = match args.get("name") {
         Some(value) => read::string(value, "the pipeline `name`", diagnostics)?,
         // AutoMLOps 1.1+ names an unnamed pipeline `automlops-pipeline`; kfp uses the function.
@@ -379,6 +395,7 @@ pub(crate) fn pipeline(
     Some(Pipeline {
         name,
         description,
+        root: pipeline_root,
         params,
         tasks,
         groups,

@@ -166,6 +166,17 @@ pub(crate) fn analyze(
     })
 }
 
+impl Analysis {
+    /// Where runs write: the pipeline's own `pipeline_root`, else `pipeline_root/` in the
+    /// pipeline bucket.
+    pub(crate) fn pipeline_root(&self) -> String {
+        self.pipeline
+            .root
+            .clone()
+            .unwrap_or_else(|| self.settings.pipeline_root())
+    }
+}
+
 /// Flags as written on the command line, then `--pipeline-params` (the compiled values file,
 /// which holds what the given file did), then the `-p` overrides in order.
 fn recompile_args(inputs: &Inputs<'_>, parameter_values_path: &str) -> Vec<String> {

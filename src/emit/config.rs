@@ -53,6 +53,7 @@ struct Tooling {
 
 pub(super) fn defaults(
     settings: &Settings,
+    pipeline_root: String,
     base_image: &str,
     notebook: &str,
 ) -> Result<String, serde_json::Error> {
@@ -81,7 +82,7 @@ pub(super) fn defaults(
             pipeline_component_directory: "components",
             pipeline_job_spec_path: &settings.pipeline_job_spec_path,
             pipeline_region: &settings.pipeline_job_location,
-            pipeline_storage_path: settings.pipeline_root(),
+            pipeline_storage_path: pipeline_root,
             experiment: settings.experiment.as_deref(),
         },
         tooling: Tooling {

@@ -119,8 +119,13 @@ fn pipeline_files(
     let pipeline = pipeline_py::pipeline(analysis, notebook)
         .map_err(|e| EmitError::new("pipelines/pipeline.py", e))?;
     files.insert("pipelines/pipeline.py".to_owned(), pipeline);
-    let defaults = config::defaults(settings, &analysis.base_image, notebook)
-        .map_err(|e| EmitError::new("configs/defaults.yaml", e))?;
+    let defaults = config::defaults(
+        settings,
+        analysis.pipeline_root(),
+        &analysis.base_image,
+        notebook,
+    )
+    .map_err(|e| EmitError::new("configs/defaults.yaml", e))?;
     files.insert("configs/defaults.yaml".to_owned(), defaults);
     files.insert("images/.gitkeep".to_owned(), String::new());
     for (path, text) in sources::scripts(settings, &analysis.recompile_args, notebook)

@@ -80,6 +80,9 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
     if let Some(description) = &pipeline.description {
         decorator_args.push(format!("description={}", python::string(description)));
     }
+    if let Some(root) = &pipeline.root {
+        decorator_args.push(format!("pipeline_root={}", python::string(root)));
+    }
     let params = pipeline
         .params
         .iter()

@@ -137,6 +137,9 @@ impl Task {
 pub(crate) struct Pipeline {
     pub(crate) name: String,
     pub(crate) description: Option<String>,
+    /// `@dsl.pipeline(pipeline_root="gs://...")`: where runs write, instead of the bucket's
+    /// `pipeline_root/` (kfp compiles it as `defaultPipelineRoot`).
+    pub(crate) root: Option<String>,
     pub(crate) params: Vec<PipelineParam>,
     /// In definition order. Arguments only name earlier tasks; `.after(...)` may name later
     /// ones, so analysis checks that the dependencies have no cycle.

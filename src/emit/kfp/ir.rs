@@ -29,6 +29,8 @@ pub(crate) struct RuntimeConfig {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PipelineSpec {
     pub(crate) components: BTreeMap<String, ComponentSpec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) default_pipeline_root: Option<String>,
     pub(crate) deployment_spec: DeploymentSpec,
     pub(crate) pipeline_info: PipelineInfo,
     pub(crate) root: ComponentSpec,

@@ -279,6 +279,7 @@ pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Er
         display_name: pipeline.name.clone(),
         pipeline_spec: PipelineSpec {
             components: out.components,
+            default_pipeline_root: pipeline.root.clone(),
             deployment_spec: DeploymentSpec {
                 executors: out.executors,
             },
@@ -291,7 +292,7 @@ pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Er
             sdk_version: ir::SDK_VERSION,
         },
         runtime_config: RuntimeConfig {
-            gcs_output_directory: analysis.settings.pipeline_root(),
+            gcs_output_directory: analysis.pipeline_root(),
             parameter_values: analysis.parameter_values.clone(),
         },
     };
@@ -648,6 +649,7 @@ pub(crate) fn component_file(
     components.insert(component_key, spec);
     let pipeline_spec = PipelineSpec {
         components,
+        default_pipeline_root: None,
         deployment_spec: DeploymentSpec { executors },
         pipeline_info: PipelineInfo {
             description: component.description.clone(),
