@@ -902,11 +902,21 @@ impl Body<'_> {
         if let Some(json) = value.to_json() {
             return Some(Argument::Constant(json));
         }
-        // A pipeline parameter or a task output inside a list, dict or f-string is only known
-        // when the pipeline runs; kfp cannot combine it into a constant either.
+        // A pipeline parameter, a task output or a loop item inside a list, dict or f-string
+        // is only known when the pipeline runs. kfp compiles such an f-string into a string
+        // with placeholders; automlops does not yet.
         if let Some((super::value::Unknown::Undefined { name, .. }, span)) = value.first_unknown()
-            && (self.wiring.params.iter().any(|p| &p.name == name) || self.tasks.contains_key(name))
+            && (self.wiring.params.iter().any(|p| &p.name == name)
+                || self.tasks.contains_key(name)
+                || self.loop_vars.contains_key(name))
         {
+            if let Expr::FString(..) = expr {
+                diagnostics.push(
+                    Diagnostic::error(span, format!("not supported yet: an f-string of a value known only when the pipeline runs (`{name}`), which kfp compiles into a string with placeholders"))
+                        .with_hint(format!("pass `{name}` to a component input by itself and build the string inside the component; for a task's name in the console, `.set_display_name(...)` takes a literal")),
+                );
+                return None;
+            }
             diagnostics.push(
                 Diagnostic::error(span, format!("`{name}` is only known when the pipeline runs, so it cannot be part of the constant `{}`", (self.source_of)(expr.span())))
                     .with_hint(format!("pass `{name}` to a component input by itself, and build the value inside the component")),

@@ -73,6 +73,9 @@ pub(crate) fn resolve(
     let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
     let mut spans: BTreeMap<&'static str, Span> = BTreeMap::new();
     let mut github_actions = None;
+    // The name each option was given by in the notebook (`artifact_repo_name` for ours
+    // `af_registry_name`), for messages in the notebook's own words.
+    let mut written: BTreeMap<&'static str, String> = BTreeMap::new();
     if let Some(call) = call {
         for Arg { name, span, value } in &call.args {
             // AutoMLOps 1.2+ writes every option out, `None` meaning "the default" (derived
@@ -89,8 +92,10 @@ pub(crate) fn resolve(
                 use_ci_disagrees(&values, "run_local", &value, *span, diagnostics);
                 spans.insert("run_local", *span);
                 values.insert("run_local", value);
+                written.insert("run_local", name.clone());
                 continue;
             }
+            let as_written = name;
             let name = RENAMED
                 .iter()
                 .find(|(later, _)| later == name)
@@ -135,6 +140,7 @@ pub(crate) fn resolve(
             }
             spans.insert(spec.name, *span);
             values.insert(spec.name, value.clone());
+            written.insert(spec.name, as_written.clone());
         }
     }
     for (name, text) in flags {
@@ -171,6 +177,7 @@ pub(crate) fn resolve(
 
     let mut read = Reader {
         values: &values,
+        written: &written,
         diagnostics,
     };
     let project_id = read.string("project_id");
@@ -471,16 +478,16 @@ fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> S
 
 struct Reader<'a> {
     values: &'a BTreeMap<&'static str, Value>,
+    written: &'a BTreeMap<&'static str, String>,
     diagnostics: &'a mut Diagnostics,
 }
 
 impl Reader<'_> {
-    fn string(&mut self, name: &str) -> Option<String> {
-        let value = self.values.get(name)?;
+    fn string(&mut self, option: &str) -> Option<String> {
+        let value = self.values.get(option)?;
+        let name = self.written.get(option).map_or(option, String::as_str);
         match &value.kind {
             Kind::Str(s) => Some(s.clone()),
-            // AutoMLOps 1.0's defaults for these were None: None means "derive it".
-            Kind::None if matches!(name, "gs_bucket_name" | "pipeline_runner_sa") => None,
             _ => {
                 let diagnostic = value
                     .unknown_error(&format!("option `{name}`"))
@@ -496,8 +503,9 @@ impl Reader<'_> {
         }
     }
 
-    fn boolean(&mut self, name: &str) -> Option<bool> {
-        let value = self.values.get(name)?;
+    fn boolean(&mut self, option: &str) -> Option<bool> {
+        let value = self.values.get(option)?;
+        let name = self.written.get(option).map_or(option, String::as_str);
         if let Kind::Bool(b) = &value.kind {
             Some(*b)
         } else {

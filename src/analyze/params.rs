@@ -39,10 +39,19 @@ pub(crate) fn parameter_values(
         };
         if let Some((unknown, span)) = value.first_unknown() {
             match unknown {
-                Unknown::Dynamic { what } => diagnostics.push(
-                    Diagnostic::warning(span, format!("the value of pipeline parameter `{key}` is computed when the notebook runs (`{what}`); it is left out of the compiled values"))
-                        .with_hint(format!("give `{key}` when the pipeline runs, or use a literal to fix it at compile time")),
-                ),
+                Unknown::Dynamic { what, via } => {
+                    let (read, fix) = match via {
+                        Some((name, _)) => (
+                            format!("`{name}` is `{what}`"),
+                            format!("`-p {name}=VALUE` when compiling"),
+                        ),
+                        None => (format!("`{what}`"), "a literal".to_owned()),
+                    };
+                    diagnostics.push(
+                        Diagnostic::warning(span, format!("the value of pipeline parameter `{key}` is computed when the notebook runs ({read}); it is left out of the compiled values"))
+                            .with_hint(format!("give `{key}` when the pipeline runs (`--param {key}=...` of pipeline_runner), or fix it with {fix}")),
+                    );
+                }
                 Unknown::Unsupported { .. } | Unknown::Undefined { .. } => diagnostics.extend(
                     value.unknown_error(&format!("the value of pipeline parameter `{key}`")),
                 ),

@@ -36,8 +36,12 @@ pub(crate) enum Kind {
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Unknown {
-    /// Needs Python to run; `what` is the source text.
-    Dynamic { what: String },
+    /// Needs Python to run; `what` is the source text. `via` is the module-level name it was
+    /// read through, with its definition (`PROJECT_ID = os.environ[...]`): the name `-p` sets.
+    Dynamic {
+        what: String,
+        via: Option<(String, Option<Span>)>,
+    },
     /// Python that no compiled value can hold (`kind`: "an integer too large for 64 bits");
     /// `what` is the source text.
     Unsupported { what: String, kind: &'static str },
@@ -110,11 +114,19 @@ impl Value {
     pub(crate) fn unknown_error(&self, context: &str) -> Option<Diagnostic> {
         let (unknown, span) = self.first_unknown()?;
         Some(match unknown {
-            Unknown::Dynamic { what } => Diagnostic::error(
+            Unknown::Dynamic { what, via: None } => Diagnostic::error(
                 span,
                 format!("{context} must be known without running the notebook, but `{what}` is computed at run time"),
             )
             .with_hint("use a literal, or a module-level constant assigned a literal"),
+            Unknown::Dynamic { what, via: Some((name, defined)) } => Diagnostic::error(
+                span,
+                format!(
+                    "{context} must be known without running the notebook, but `{name}` is `{what}`{}, computed when the notebook runs",
+                    defined.map_or_else(String::new, |d| format!(" (cell {})", d.cell + 1))
+                ),
+            )
+            .with_hint(format!("give it when compiling with `-p {name}=VALUE`, or assign `{name}` a literal")),
             Unknown::Undefined { name, hint } => {
                 Diagnostic::error(span, format!("name `{name}` is not defined in the notebook"))
                     .with_optional_hint(hint.clone())
@@ -217,6 +229,7 @@ impl Env {
             Value::new(
                 Kind::Unknown(Unknown::Dynamic {
                     what: what.to_owned(),
+                    via: None,
                 }),
                 Some(span),
             ),
@@ -255,6 +268,7 @@ impl Env {
             Value::new(
                 Kind::Unknown(Unknown::Dynamic {
                     what: shorten(&source(expr.span())),
+                    via: None,
                 }),
                 span,
             )
@@ -273,6 +287,19 @@ impl Env {
                     }
                 }
                 if let Some(value) = self.names.get(name) {
+                    // A constant computed at run time is reported where it is read, naming the
+                    // constant (an import or a function, bound under its own name, is not one).
+                    if let Kind::Unknown(Unknown::Dynamic { what, via }) = &value.kind
+                        && what != name
+                    {
+                        return Value::new(
+                            Kind::Unknown(Unknown::Dynamic {
+                                what: what.clone(),
+                                via: via.clone().or_else(|| Some((name.clone(), value.span))),
+                            }),
+                            span,
+                        );
+                    }
                     return value.clone();
                 }
                 match name.as_str() {
@@ -303,6 +330,7 @@ impl Env {
                                     "{} (dict keys must be strings)",
                                     shorten(&source(key.span()))
                                 ),
+                                via: None,
                             }),
                             Some(key.span()),
                         );
@@ -467,7 +495,8 @@ mod tests {
         assert_eq!(
             unknown,
             &Unknown::Dynamic {
-                what: "datetime.datetime.now()".into()
+                what: "datetime.datetime.now()".into(),
+                via: None,
             }
         );
         assert_eq!(v.to_json(), None);
