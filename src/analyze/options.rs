@@ -486,21 +486,19 @@ impl Reader<'_> {
     fn string(&mut self, option: &str) -> Option<String> {
         let value = self.values.get(option)?;
         let name = self.written.get(option).map_or(option, String::as_str);
-        match &value.kind {
-            Kind::Str(s) => Some(s.clone()),
-            _ => {
-                let diagnostic = value
-                    .unknown_error(&format!("option `{name}`"))
-                    .unwrap_or_else(|| {
-                        Diagnostic::error(
-                            value.span,
-                            format!("option `{name}` must be a string, not {}", value.describe()),
-                        )
-                    });
-                self.diagnostics.push(diagnostic);
-                None
-            }
+        if let Kind::Str(s) = &value.kind {
+            return Some(s.clone());
         }
+        let diagnostic = value
+            .unknown_error(&format!("option `{name}`"))
+            .unwrap_or_else(|| {
+                Diagnostic::error(
+                    value.span,
+                    format!("option `{name}` must be a string, not {}", value.describe()),
+                )
+            });
+        self.diagnostics.push(diagnostic);
+        None
     }
 
     fn boolean(&mut self, option: &str) -> Option<bool> {
