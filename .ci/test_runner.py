@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import datetime
 import http.server
 import importlib
 import importlib.util
@@ -41,6 +42,7 @@ import sys
 import tempfile
 import threading
 import unittest
+import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 from unittest import mock
@@ -261,13 +263,58 @@ def definitions(job: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     return job["pipelineSpec"]["root"].get("inputDefinitions", {}).get("parameters", {})
 
 
+# The clock and the UUIDs of values computed at submission, frozen for the tests.
+FROZEN_NOW = datetime.datetime(2026, 1, 2, 3, 4, 5, 678901)
+FROZEN_TIME = 1767323045.678901
+FROZEN_UUID = uuid.UUID("12345678-1234-5678-1234-567812345678")
+
+
+def frozen_run_time(module: Any) -> Any:
+    """Freezes what `module` (pipeline_runner) evaluates values computed at submission with."""
+    return mock.patch.dict(module.RUN_TIME_SOURCES, {
+        "now": lambda: FROZEN_NOW,
+        "today": FROZEN_NOW.date,
+        "time": lambda: FROZEN_TIME,
+        "uuid4": lambda: FROZEN_UUID,
+    })
+
+
+def expected_run_time(value: Any) -> Any:
+    """What a value computed at submission (`{"$run_time": ..., "template": [...]}`) is under
+    the frozen clock, written out here independently of the runner; other values as they are."""
+    if not (isinstance(value, dict) and "$run_time" in value):
+        return value
+    pieces: List[Any] = []
+    for part in value["template"]:
+        if part == "time":
+            pieces.append(FROZEN_TIME)
+        elif part == "uuid4":
+            pieces.append(str(FROZEN_UUID))
+        elif "text" in part:
+            pieces.append(part["text"])
+        elif "now" in part:
+            pieces.append(str(FROZEN_NOW) if part["now"] is None else FROZEN_NOW.strftime(part["now"]))
+        else:
+            today = FROZEN_NOW.date()
+            pieces.append(str(today) if part["today"] is None else today.strftime(part["today"]))
+    return pieces[0] if value["template"] == ["time"] else "".join(str(p) for p in pieces)
+
+
 def expected_values(job: Dict[str, Any], *layers: Dict[str, Any]) -> Dict[str, Any]:
     """Defaults, then compiled values, then each layer: the oracle of merge_parameters."""
     values = {n: d["defaultValue"] for n, d in definitions(job).items() if "defaultValue" in d}
     values.update(job.get("runtimeConfig", {}).get("parameterValues", {}))
     for layer in layers:
-        values.update(layer)
+        values.update({name: expected_run_time(value) for name, value in layer.items()})
     return values
+
+
+def run_time_values(tree: Path) -> Dict[str, Any]:
+    """The tree's compiled values that are computed at each submission."""
+    config = tree_paths(tree)
+    path = tree / config["pipelines"]["parameter_values_path"]
+    values = json.loads(path.read_text()) if path.exists() else {}
+    return {n: v for n, v in values.items() if isinstance(v, dict) and "$run_time" in v}
 
 
 def new_value(parameter_type: str, current: Any) -> Any:
@@ -319,10 +366,11 @@ def valid_overrides(job: Dict[str, Any]) -> Dict[str, Any]:
     return overrides
 
 
-def required_missing(job: Dict[str, Any]) -> List[str]:
+def required_missing(job: Dict[str, Any], run_time: Optional[Dict[str, Any]] = None) -> List[str]:
     compiled = job.get("runtimeConfig", {}).get("parameterValues", {})
     return sorted(
-        n for n, d in definitions(job).items() if n not in compiled and "defaultValue" not in d
+        n for n, d in definitions(job).items()
+        if n not in compiled and n not in (run_time or {}) and "defaultValue" not in d
     )
 
 
@@ -472,6 +520,25 @@ class MergeParametersTest(unittest.TestCase):
                 with self.assertRaises(self.runner.ParameterError):
                     self.merge(overrides)
 
+    def test_run_time_values(self) -> None:
+        template = {"$run_time": "f'...'", "template": [
+            {"text": "gs://b/"}, {"now": None}, {"text": "/"}, {"now": "%Y%m%d-%H%M%S"},
+            {"text": "/"}, {"today": None}, {"text": "-"}, {"today": "%d.%m"}, {"text": "/"},
+            "uuid4", {"text": "/"}, "time"]}
+        with frozen_run_time(self.runner):
+            evaluated = self.runner.evaluate_run_time_values(
+                {"path": template, "stamp": {"$run_time": "time.time()", "template": ["time"]},
+                 "plain": {"a": 1}})
+        self.assertEqual(evaluated, {
+            "path": "gs://b/2026-01-02 03:04:05.678901/20260102-030405/2026-01-02-02.01/"
+                    "12345678-1234-5678-1234-567812345678/1767323045.678901",
+            "stamp": 1767323045.678901,
+            "plain": {"a": 1},
+        })
+        self.assertEqual(evaluated["path"], expected_run_time(template))
+        with self.assertRaises(self.runner.ParameterError):
+            self.runner.evaluate_run_time_values({"x": {"$run_time": "?", "template": [{"eval": "1"}]}})
+
     def test_parse_param(self) -> None:
         parse = self.runner.parse_param
         self.assertEqual(parse("n=10"), ("n", 10))
@@ -516,11 +583,17 @@ class ServiceTest(SubmissionChecks):
         shutil.copy(RUNNER_MODULE, cls.app_dir / "pipeline_runner.py")
         config = tree_paths(TREE)
         shutil.copy(TREE / config["pipelines"]["pipeline_job_spec_path"], cls.app_dir / "pipeline_job.json")
+        # As the image holds them (cloud_run/run_pipeline/Dockerfile).
+        values = TREE / config["pipelines"]["parameter_values_path"]
+        if values.exists():
+            shutil.copy(values, cls.app_dir / "pipeline_parameter_values.json")
+        cls.run_time = run_time_values(TREE)
         for name in ("main", "pipeline_runner"):
             sys.modules.pop(name, None)
         sys.path.insert(0, str(cls.app_dir))
         cls.root_handlers = list(logging.getLogger().handlers)
-        env = dict(SERVICE_ENV, PIPELINE_JOB_PATH=str(cls.app_dir / "pipeline_job.json"))
+        env = dict(SERVICE_ENV, PIPELINE_JOB_PATH=str(cls.app_dir / "pipeline_job.json"),
+                   PIPELINE_VALUES_PATH=str(cls.app_dir / "pipeline_parameter_values.json"))
         cls.startup_log = io.StringIO()
         with mock.patch.dict(os.environ, env), contextlib.redirect_stdout(cls.startup_log):
             cls.main = importlib.import_module("main")
@@ -540,8 +613,11 @@ class ServiceTest(SubmissionChecks):
         FAKE.reset()
         self.log = io.StringIO()
         self.previous_stream = self.log_handler.setStream(self.log)
+        self.frozen = frozen_run_time(self.main.pipeline_runner)
+        self.frozen.start()
 
     def tearDown(self) -> None:
+        self.frozen.stop()
         self.log_handler.setStream(self.previous_stream)
         assert FAKE is not None
         self.assertEqual(FAKE.unexpected, [], "requests the fake Vertex AI does not serve")
@@ -572,7 +648,7 @@ class ServiceTest(SubmissionChecks):
             location=SERVICE_ENV["REGION"],
             service_account=SERVICE_ENV["PIPELINE_RUNNER_SA"],
             pipeline_root=SERVICE_ENV["PIPELINE_ROOT"],
-            values=expected_values(self.job, overrides),
+            values=expected_values(self.job, self.run_time, overrides),
             labels={"automlops-runner": "cloud-run"},
             caching=caching,
         )
@@ -594,7 +670,7 @@ class ServiceTest(SubmissionChecks):
         self.check_submitted(self.post(overrides), overrides, caching=False)
 
     def test_compiled_values(self) -> None:
-        missing = required_missing(self.job)
+        missing = required_missing(self.job, self.run_time)
         for raw in (b"", b"{}"):
             with self.subTest(body=raw):
                 assert FAKE is not None
@@ -761,8 +837,11 @@ class CommandLineTest(SubmissionChecks):
         self.validate_experiment = mock.patch.object(aiplatform.PipelineJob, "_validate_experiment")
         self.associate = self.experiment_calls.start()
         self.validate_experiment.start()
+        self.frozen = frozen_run_time(self.runner)
+        self.frozen.start()
 
     def tearDown(self) -> None:
+        self.frozen.stop()
         self.experiment_calls.stop()
         self.validate_experiment.stop()
         assert FAKE is not None
@@ -879,7 +958,7 @@ class CommandLineTest(SubmissionChecks):
                        {"automlops-runner": "cli"}, caching=False)
 
     def test_compiled_values(self) -> None:
-        missing = required_missing(self.job)
+        missing = required_missing(self.job, self.file_values)
         status, out, err = self.run_main()
         if missing:
             self.assertEqual(status, 1)
@@ -928,7 +1007,14 @@ class CommandLineTest(SubmissionChecks):
         )
         self.assertEqual(result.returncode, 0, result.stderr)
         printed = json.loads(result.stdout)
-        self.assertEqual(floats(printed), floats(expected_values(self.job, self.file_values, overrides)))
+        expected = expected_values(self.job, self.file_values, overrides)
+        # Computed at submission in that process, with its own clock: text as the template says.
+        for name, value in run_time_values(self.tree).items():
+            if name in overrides:
+                continue
+            self.assertIsInstance(printed.pop(name), float if value["template"] == ["time"] else str)
+            expected.pop(name)
+        self.assertEqual(floats(printed), floats(expected))
         result = subprocess.run(
             [sys.executable, "-B", "-m", "pipelines.pipeline_runner", "--help"],
             cwd=self.tree, capture_output=True, text=True, timeout=120, check=False,

@@ -76,12 +76,11 @@ fn default_output_is_automlops_beside_the_notebook() {
             .join("nb/AutoMLOps/scripts/pipeline_spec/pipeline_job.json")
             .is_file()
     );
-    // The run-time-only value gets its warning, with its cell.
+    // Warnings are printed with their cell.
     assert!(
-        stderr(&output)
-            .contains("warning: the value of pipeline parameter `output_model_directory`")
+        stderr(&output).contains("warning: Cloud Source Repositories is closed to new customers")
     );
-    assert!(stderr(&output).contains("cell 9, line 5"));
+    assert!(stderr(&output).contains("training.ipynb, cell 10, line 1"));
 }
 
 #[test]

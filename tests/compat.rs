@@ -122,3 +122,39 @@ fn pipeline_root_is_where_every_submission_writes() {
     ));
     assert!(file(&compiled, "pipelines/pipeline.py").contains(&format!("pipeline_root='{root}'")));
 }
+
+/// `datetime.now()` and its kin in `pipeline_params` are compiled as templates that every
+/// submission evaluates (AutoMLOps froze them when the notebook ran); they stay out of the job.
+#[test]
+fn run_time_values_are_templates_in_the_values_file() {
+    let compiled = compiled_fixture("warnings", "run_time_values.py", &Options::default());
+    let values: serde_json::Value = serde_json::from_str(file(
+        &compiled,
+        "pipelines/runtime_parameters/pipeline_parameter_values.json",
+    ))
+    .unwrap();
+    assert_eq!(
+        values,
+        serde_json::json!({
+            "model_dir": {
+                "$run_time": "f\"gs://{PROJECT_ID}-bucket/trained_models/{datetime.datetime.now()}\"",
+                "template": [{"text": "gs://my-project-bucket/trained_models/"}, {"now": null}],
+            },
+            "run_name": {
+                "$run_time": "\"run-\" + STAMP + \"-\" + str(date.today())",
+                "template": [{"text": "run-"}, {"now": "%Y%m%d-%H%M%S"}, {"text": "-"}, {"today": null}],
+            },
+            "run_id": {"$run_time": "str(uuid.uuid4())", "template": ["uuid4"]},
+            "started": {"$run_time": "time.time()", "template": ["time"]},
+        })
+    );
+    let job: serde_json::Value =
+        serde_json::from_str(file(&compiled, "scripts/pipeline_spec/pipeline_job.json")).unwrap();
+    assert_eq!(
+        job["runtimeConfig"]["parameterValues"],
+        serde_json::json!({})
+    );
+    // The runner image carries the values file, to evaluate them for runs without a body.
+    assert!(file(&compiled, "cloud_run/run_pipeline/Dockerfile")
+        .contains(r#"COPY ["pipelines/runtime_parameters/pipeline_parameter_values.json", "/app/pipeline_parameter_values.json"]"#));
+}

@@ -50,6 +50,9 @@ pub(crate) struct Analysis {
     pub(crate) components: Vec<Component>,
     pub(crate) pipeline: Pipeline,
     pub(crate) parameter_values: BTreeMap<String, serde_json::Value>,
+    /// Values computed afresh at each submission (`datetime.now()`...), left out of
+    /// `parameter_values` and of the job.
+    pub(crate) run_time_values: BTreeMap<String, crate::model::RunTimeValue>,
     pub(crate) requirements: Vec<String>,
     pub(crate) base_image: String,
     /// The command-line arguments this compile had besides the notebook and `-o`, for
@@ -138,12 +141,12 @@ pub(crate) fn analyze(
         );
     }
     mutation::report(&scan.env, &mut scan.reported, diagnostics);
-    let parameter_values =
+    let values =
         params::parameter_values(&pipeline, resolved.pipeline_params.as_ref(), diagnostics);
     if settings.schedule.is_some() && !settings.run_local {
         params::check_scheduled_values(
             &pipeline,
-            &parameter_values,
+            &values,
             resolved.pipeline_params.as_ref().and_then(|p| p.span),
             diagnostics,
         );
@@ -155,11 +158,13 @@ pub(crate) fn analyze(
         None => base_image(&scan, settings.use_kfp_spec, diagnostics),
     };
     let recompile_args = recompile_args(inputs, &settings.parameter_values_path);
+    let (parameter_values, run_time_values) = values;
     Some(Analysis {
         settings,
         components,
         pipeline,
         parameter_values,
+        run_time_values,
         requirements,
         base_image,
         recompile_args,

@@ -4,17 +4,24 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::model::Pipeline;
+use crate::model::{ParamType, Pipeline, RunTimeValue};
 
 use super::suggest::did_you_mean;
 use super::value::{Kind, Unknown, Value};
+
+/// The compiled values, and the values computed afresh at each submission.
+pub(crate) type Values = (
+    BTreeMap<String, serde_json::Value>,
+    BTreeMap<String, RunTimeValue>,
+);
 
 pub(crate) fn parameter_values(
     pipeline: &Pipeline,
     params: Option<&Value>,
     diagnostics: &mut Diagnostics,
-) -> BTreeMap<String, serde_json::Value> {
+) -> Values {
     let mut values = BTreeMap::new();
+    let mut run_time = BTreeMap::new();
     let entries = match params.map(|p| &p.kind) {
         Some(Kind::Dict(entries)) => entries.as_slice(),
         _ => &[],
@@ -37,9 +44,31 @@ pub(crate) fn parameter_values(
             );
             continue;
         };
+        if let (Some(parts), Kind::Unknown(Unknown::Dynamic { what, .. })) =
+            (value.run_time_parts(), &value.kind)
+        {
+            let computed = RunTimeValue {
+                source: what.clone(),
+                parts: parts.to_vec(),
+            };
+            let fits = param.ty == ParamType::String
+                || (param.ty == ParamType::Double && computed.is_number());
+            if fits {
+                run_time.insert(key.clone(), computed);
+            } else {
+                diagnostics.push(Diagnostic::error(
+                    value.span.or(*key_span),
+                    format!(
+                        "pipeline parameter `{key}` is of type {}, but `pipeline_params` gives it `{what}`, text computed at each submission",
+                        param.ty
+                    ),
+                ).with_hint("declare the parameter `str`, or give it a value known when compiling"));
+            }
+            continue;
+        }
         if let Some((unknown, span)) = value.first_unknown() {
             match unknown {
-                Unknown::Dynamic { what, via } => {
+                Unknown::Dynamic { what, via, .. } => {
                     let (read, fix) = match via {
                         Some((name, _)) => (
                             format!("`{name}` is `{what}`"),
@@ -82,21 +111,21 @@ pub(crate) fn parameter_values(
             );
         }
     }
-    values
+    (values, run_time)
 }
 
 /// Cloud Scheduler posts the compiled values: a parameter with neither a compiled value nor a
 /// default makes every scheduled run fail (the runner refuses it with a 400).
 pub(crate) fn check_scheduled_values(
     pipeline: &Pipeline,
-    values: &BTreeMap<String, serde_json::Value>,
+    (values, run_time): &Values,
     span: Option<crate::diagnostic::Span>,
     diagnostics: &mut Diagnostics,
 ) {
     let missing: Vec<String> = pipeline
         .params
         .iter()
-        .filter(|p| !p.optional && !values.contains_key(&p.name))
+        .filter(|p| !p.optional && !values.contains_key(&p.name) && !run_time.contains_key(&p.name))
         .map(|p| format!("`{}`", p.name))
         .collect();
     if !missing.is_empty() {

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Span};
+use crate::model::run_time_value::Part;
 use crate::python::ast::{BinOp, Expr, FStringPart};
 
 use super::suggest::did_you_mean;
@@ -41,6 +42,8 @@ pub(crate) enum Unknown {
     Dynamic {
         what: String,
         via: Option<(String, Option<Span>)>,
+        /// Set when it is one of the few values computed afresh at each submission instead.
+        run_time: Option<Vec<Part>>,
     },
     /// Python that no compiled value can hold (`kind`: "an integer too large for 64 bits");
     /// `what` is the source text.
@@ -114,12 +117,12 @@ impl Value {
     pub(crate) fn unknown_error(&self, context: &str) -> Option<Diagnostic> {
         let (unknown, span) = self.first_unknown()?;
         Some(match unknown {
-            Unknown::Dynamic { what, via: None } => Diagnostic::error(
+            Unknown::Dynamic { what, via: None, .. } => Diagnostic::error(
                 span,
                 format!("{context} must be known without running the notebook, but `{what}` is computed at run time"),
             )
             .with_hint("use a literal, or a module-level constant assigned a literal"),
-            Unknown::Dynamic { what, via: Some((name, defined)) } => Diagnostic::error(
+            Unknown::Dynamic { what, via: Some((name, defined)), .. } => Diagnostic::error(
                 span,
                 format!(
                     "{context} must be known without running the notebook, but `{name}` is `{what}`{}, computed when the notebook runs",
@@ -230,6 +233,7 @@ impl Env {
                 Kind::Unknown(Unknown::Dynamic {
                     what: what.to_owned(),
                     via: None,
+                    run_time: None,
                 }),
                 Some(span),
             ),
@@ -269,6 +273,7 @@ impl Env {
                 Kind::Unknown(Unknown::Dynamic {
                     what: shorten(&source(expr.span())),
                     via: None,
+                    run_time: None,
                 }),
                 span,
             )
@@ -289,13 +294,18 @@ impl Env {
                 if let Some(value) = self.names.get(name) {
                     // A constant computed at run time is reported where it is read, naming the
                     // constant (an import or a function, bound under its own name, is not one).
-                    if let Kind::Unknown(Unknown::Dynamic { what, via }) = &value.kind
+                    if let Kind::Unknown(Unknown::Dynamic {
+                        what,
+                        via,
+                        run_time,
+                    }) = &value.kind
                         && what != name
                     {
                         return Value::new(
                             Kind::Unknown(Unknown::Dynamic {
                                 what: what.clone(),
                                 via: via.clone().or_else(|| Some((name.clone(), value.span))),
+                                run_time: run_time.clone(),
                             }),
                             span,
                         );
@@ -331,6 +341,7 @@ impl Env {
                                     shorten(&source(key.span()))
                                 ),
                                 via: None,
+                                run_time: None,
                             }),
                             Some(key.span()),
                         );
@@ -341,6 +352,9 @@ impl Env {
             }
             Expr::FString(parts, _) => {
                 let mut text = String::new();
+                // Pieces computed at submission, once one is met.
+                let mut run_time: Option<Vec<Part>> = None;
+                let mut first_run_time: Option<Value> = None;
                 for part in parts {
                     match part {
                         FStringPart::Literal(literal) => text.push_str(literal),
@@ -349,20 +363,48 @@ impl Env {
                             if !plain {
                                 return dynamic();
                             }
-                            match python_str(&value) {
-                                Some(s) => text.push_str(&s),
-                                None if matches!(value.kind, Kind::Unknown(_)) => return value,
-                                None => return dynamic(),
+                            if let Some(s) = python_str(&value) {
+                                text.push_str(&s);
+                            } else if let Some(pieces) = value.run_time_parts() {
+                                let collected = run_time.get_or_insert_with(Vec::new);
+                                push_text(collected, std::mem::take(&mut text));
+                                collected.extend(pieces.iter().cloned());
+                                first_run_time.get_or_insert(value);
+                            } else if matches!(value.kind, Kind::Unknown(_)) {
+                                return value;
+                            } else {
+                                return dynamic();
                             }
                         }
                     }
                 }
-                Kind::Str(text)
+                match (run_time, first_run_time) {
+                    (Some(mut pieces), Some(first)) => {
+                        push_text(&mut pieces, text);
+                        return first.with_run_time(one_line(&source(expr.span())), pieces, span);
+                    }
+                    _ => Kind::Str(text),
+                }
             }
             Expr::BinOp {
                 left, op, right, ..
             } => {
                 let (l, r) = (self.eval(left, source), self.eval(right, source));
+                // Text joined with a value computed at submission is computed there too.
+                if *op == BinOp::Add
+                    && let (Some(a), Some(b)) = (l.text_parts(), r.text_parts())
+                    && (l.run_time_parts().is_some() || r.run_time_parts().is_some())
+                {
+                    let mut pieces = a;
+                    for piece in b {
+                        match piece {
+                            Part::Text(t) => push_text(&mut pieces, t),
+                            other => pieces.push(other),
+                        }
+                    }
+                    let first = if l.run_time_parts().is_some() { l } else { r };
+                    return first.with_run_time(one_line(&source(expr.span())), pieces, span);
+                }
                 for side in [&l, &r] {
                     if matches!(side.kind, Kind::Unknown(_)) {
                         return side.clone();
@@ -420,14 +462,129 @@ impl Env {
                 what: shorten(&source(expr.span())),
                 kind: "a number too large for the 64 bits of kfp's values",
             }),
-            Expr::Attribute { .. }
-            | Expr::Call { .. }
-            | Expr::Compare { .. }
-            | Expr::Other { .. } => {
+            Expr::Call { .. } => {
+                return self.run_time_call(expr, source).unwrap_or_else(dynamic);
+            }
+            Expr::Attribute { .. } | Expr::Compare { .. } | Expr::Other { .. } => {
                 return dynamic();
             }
         };
         Value::new(kind, span)
+    }
+}
+
+impl Env {
+    /// The calls whose value is computed afresh at each submission (`RunTimeValue`):
+    /// `datetime.now()`, `date.today()` (and their `.strftime(FORMAT)`), `time.time()`,
+    /// `uuid.uuid4()`, and `str(...)` of one of them.
+    fn run_time_call(&self, expr: &Expr, source: &dyn Fn(Span) -> String) -> Option<Value> {
+        let Expr::Call {
+            func,
+            args,
+            keywords,
+            ..
+        } = expr
+        else {
+            return None;
+        };
+        if !keywords.is_empty() {
+            return None;
+        }
+        let part = match (func.dotted_name().as_deref(), args.as_slice()) {
+            (Some("datetime.now" | "datetime.datetime.now"), []) => Part::Now(None),
+            (Some("date.today" | "datetime.date.today" | "datetime.today"), []) => {
+                Part::Today(None)
+            }
+            (Some("time.time"), []) => Part::Time,
+            (Some("uuid.uuid4" | "uuid4"), []) => Part::Uuid4,
+            (Some("str"), [inner]) => {
+                let value = self.eval(inner, source);
+                let pieces = value.run_time_parts()?.to_vec();
+                return Some(value.with_run_time(
+                    one_line(&source(expr.span())),
+                    pieces,
+                    Some(expr.span()),
+                ));
+            }
+            _ => {
+                // `X.strftime(FORMAT)` of a time or date computed at submission.
+                let Expr::Attribute {
+                    value: of, attr, ..
+                } = func.as_ref()
+                else {
+                    return None;
+                };
+                let ([format], "strftime") = (args.as_slice(), attr.as_str()) else {
+                    return None;
+                };
+                let Kind::Str(format) = self.eval(format, source).kind else {
+                    return None;
+                };
+                let inner = self.run_time_call(of, source)?;
+                match inner.run_time_parts()? {
+                    [Part::Now(None)] => Part::Now(Some(format)),
+                    [Part::Today(None)] => Part::Today(Some(format)),
+                    _ => return None,
+                }
+            }
+        };
+        Some(Value::new(
+            Kind::Unknown(Unknown::Dynamic {
+                what: one_line(&source(expr.span())),
+                via: None,
+                run_time: Some(vec![part]),
+            }),
+            Some(expr.span()),
+        ))
+    }
+}
+
+impl Value {
+    /// The pieces of a value computed at each submission, if it is one.
+    pub(crate) fn run_time_parts(&self) -> Option<&[Part]> {
+        match &self.kind {
+            Kind::Unknown(Unknown::Dynamic {
+                run_time: Some(parts),
+                ..
+            }) => Some(parts),
+            _ => None,
+        }
+    }
+
+    /// The value as pieces of text: known text, or pieces computed at submission.
+    fn text_parts(&self) -> Option<Vec<Part>> {
+        match &self.kind {
+            Kind::Str(s) => Some(vec![Part::Text(s.clone())]),
+            _ => self.run_time_parts().map(<[Part]>::to_vec),
+        }
+    }
+
+    /// This value (computed at submission, read through `via` if it was) as `parts`.
+    fn with_run_time(&self, what: String, parts: Vec<Part>, span: Option<Span>) -> Value {
+        let via = match &self.kind {
+            Kind::Unknown(Unknown::Dynamic { via, .. }) => via.clone(),
+            _ => None,
+        };
+        Value::new(
+            Kind::Unknown(Unknown::Dynamic {
+                what,
+                via,
+                run_time: Some(parts),
+            }),
+            span,
+        )
+    }
+}
+
+/// Appends text, joined to the text before it.
+fn push_text(parts: &mut Vec<Part>, text: String) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(Part::Text(last)) = parts.last_mut() {
+        last.push_str(&text);
+    } else {
+        parts.push(Part::Text(text));
     }
 }
 
@@ -444,9 +601,14 @@ fn python_str(value: &Value) -> Option<String> {
     })
 }
 
+/// An expression on one line, whitespace runs made one space.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Keeps messages readable when the offending expression is long.
 fn shorten(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = one_line(text);
     if one_line.chars().count() > 60 {
         let cut: String = one_line.chars().take(57).collect();
         format!("{cut}...")
@@ -497,6 +659,7 @@ mod tests {
             &Unknown::Dynamic {
                 what: "datetime.datetime.now()".into(),
                 via: None,
+                run_time: Some(vec![Part::Now(None)]),
             }
         );
         assert_eq!(v.to_json(), None);

@@ -101,7 +101,16 @@ fn pipeline_files(
         kfp::pipeline_job(analysis)
             .map_err(|e| EmitError::new(&settings.pipeline_job_spec_path, e))?,
     );
-    let values = json::to_json(&analysis.parameter_values)
+    // The values file holds the run-time values' templates too; each submission evaluates them.
+    let mut all_values: BTreeMap<&str, serde_json::Value> = analysis
+        .parameter_values
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.clone()))
+        .collect();
+    for (name, value) in &analysis.run_time_values {
+        all_values.insert(name, value.to_json());
+    }
+    let values = json::to_json(&all_values)
         .map_err(|e| EmitError::new(&settings.parameter_values_path, e))?;
     files.insert(settings.parameter_values_path.clone(), values);
     let dockerfile = sources::dockerfile(&analysis.base_image, notebook)

@@ -131,8 +131,9 @@ fn body_function(component: &Component, body: &str) -> String {
 #[template(path = "runner.Dockerfile", escape = "none")]
 struct RunnerDockerfile<'a> {
     notebook: &'a str,
-    /// A JSON string: the exec form of COPY takes JSON, so any path stays one argument.
+    /// JSON strings: the exec form of COPY takes JSON, so any path stays one argument.
     job_path: String,
+    values_path: String,
 }
 
 /// `cloud_run/run_pipeline/Dockerfile`.
@@ -141,7 +142,15 @@ pub(super) fn runner_dockerfile(
     notebook: &str,
 ) -> Result<String, askama::Error> {
     let job_path = serde_json::to_string(&settings.pipeline_job_spec_path).unwrap_or_default();
-    finish(RunnerDockerfile { notebook, job_path }.render())
+    let values_path = serde_json::to_string(&settings.parameter_values_path).unwrap_or_default();
+    finish(
+        RunnerDockerfile {
+            notebook,
+            job_path,
+            values_path,
+        }
+        .render(),
+    )
 }
 
 #[derive(Template)]

@@ -5,6 +5,7 @@ mod component;
 mod control;
 mod names;
 mod pipeline;
+pub(crate) mod run_time_value;
 pub(crate) mod settings;
 mod types;
 
@@ -15,5 +16,6 @@ pub(crate) use control::{
 };
 pub(crate) use names::{ComponentName, is_relative_path, kfp_name};
 pub(crate) use pipeline::{Argument, Pipeline, PipelineParam, Retry, Task, TaskSettings};
+pub(crate) use run_time_value::RunTimeValue;
 pub(crate) use settings::Settings;
 pub(crate) use types::{ArtifactType, IoType, ParamType, holds_none};

@@ -31,6 +31,7 @@ import json
 import logging
 import re
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ __all__ = [
     "ParameterError",
     "RunnerConfig",
     "console_url",
+    "evaluate_run_time_values",
     "load_config",
     "load_job",
     "load_parameter_values",
@@ -181,6 +183,54 @@ def load_parameter_values(path: PathLike) -> Dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------
+# Values computed at each submission
+# --------------------------------------------------------------------------------------
+
+# The key of a value the notebook computes when it runs (`datetime.now()`, `time.time()`...):
+# automlops compiles its template, and every submission evaluates it afresh.
+RUN_TIME_KEY = "$run_time"
+
+# Where the pieces come from, as the notebook's own calls would have them.
+RUN_TIME_SOURCES: Dict[str, Any] = {
+    "now": datetime.datetime.now,
+    "today": datetime.date.today,
+    "time": time.time,
+    "uuid4": uuid.uuid4,
+}
+
+
+def _run_time_part(part: Any) -> Any:
+    """One piece of a template, as Python's `str()` (or `.strftime`) writes it."""
+    if part == "time":
+        return RUN_TIME_SOURCES["time"]()
+    if part == "uuid4":
+        return str(RUN_TIME_SOURCES["uuid4"]())
+    if isinstance(part, dict) and len(part) == 1:
+        (kind, argument), = part.items()
+        if kind == "text" and isinstance(argument, str):
+            return argument
+        if kind in ("now", "today") and (argument is None or isinstance(argument, str)):
+            moment = RUN_TIME_SOURCES[kind]()
+            return str(moment) if argument is None else moment.strftime(argument)
+    raise ParameterError([f"unknown piece {part!r} in a value computed at submission"])
+
+
+def evaluate_run_time_values(values: Mapping[str, Any]) -> Dict[str, Any]:
+    """`values` with each value computed at submission (`{"$run_time": ..., "template": [...]}`)
+    evaluated now: its pieces joined as text, or a bare `time.time()` as a number."""
+    evaluated: Dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, dict) and RUN_TIME_KEY in value:
+            template = value.get("template")
+            if not isinstance(template, list) or not template:
+                raise ParameterError([f"{name}: a value computed at submission needs a template"])
+            pieces = [_run_time_part(part) for part in template]
+            value = pieces[0] if template == ["time"] else "".join(str(p) for p in pieces)
+        evaluated[name] = value
+    return evaluated
+
+
+# --------------------------------------------------------------------------------------
 # Parameters
 # --------------------------------------------------------------------------------------
 
@@ -291,6 +341,7 @@ def merge_parameters(
                 f"not {_json_type(overrides)}"
             ]
         )
+    overrides = evaluate_run_time_values(overrides)
     definitions = parameter_definitions(job)
     compiled = job.get("runtimeConfig", {}).get("parameterValues", {}) or {}
 
@@ -537,7 +588,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         config = load_config(root, args.config)
         job = load_job(config.job_spec_path)
-        file_values = load_parameter_values(config.parameter_values_path)
+        file_values = evaluate_run_time_values(load_parameter_values(config.parameter_values_path))
         problems = parameter_problems(job, file_values)
         if problems:
             raise ParameterError([f"{config.parameter_values_path}: {p}" for p in problems])

@@ -19,6 +19,9 @@ notebook names one):
     PIPELINE_ROOT       gs://... where runs write their outputs
     PIPELINE_RUNNER_SA  the service account the runs execute as
     PIPELINE_JOB_PATH   the compiled PipelineJob (default /app/pipeline_job.json)
+    PIPELINE_VALUES_PATH  the compiled parameter values (default
+                        /app/pipeline_parameter_values.json): the values computed at each
+                        submission (a timestamp, a UUID...) are evaluated afresh for every run
     EXPERIMENT          optional: the Vertex AI Experiment runs are submitted into
 
 The service refuses to start when one is missing or the compiled pipeline cannot be read.
@@ -106,6 +109,7 @@ import pipeline_runner  # noqa: E402  (a sibling module: the image copies both i
 log = logging.getLogger("pipeline_runner_service")
 
 DEFAULT_JOB_PATH = "/app/pipeline_job.json"
+DEFAULT_VALUES_PATH = "/app/pipeline_parameter_values.json"
 REQUIRED_VARIABLES = ("PROJECT_ID", "REGION", "PIPELINE_ROOT", "PIPELINE_RUNNER_SA")
 
 # Labels every run submitted by this service carries.
@@ -129,6 +133,8 @@ class Settings:
     job_path: Path
     job: Dict[str, Any]
     experiment: Optional[str] = None
+    # The compiled values computed at each submission, as templates (see pipeline_runner).
+    run_time_values: Optional[Dict[str, Any]] = None
 
 
 def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
@@ -149,6 +155,15 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         job = pipeline_runner.load_job(job_path)
     except pipeline_runner.ConfigError as e:
         raise ConfigurationError(f"{e} (set PIPELINE_JOB_PATH to the compiled PipelineJob)") from e
+    values_path = Path(environ.get("PIPELINE_VALUES_PATH", "").strip() or DEFAULT_VALUES_PATH)
+    try:
+        values = pipeline_runner.load_parameter_values(values_path)
+    except pipeline_runner.ConfigError as e:
+        raise ConfigurationError(f"{e} (set PIPELINE_VALUES_PATH to the compiled values)") from e
+    run_time_values = {
+        name: value for name, value in values.items()
+        if isinstance(value, dict) and pipeline_runner.RUN_TIME_KEY in value
+    }
     return Settings(
         project_id=environ["PROJECT_ID"].strip(),
         region=environ["REGION"].strip(),
@@ -157,6 +172,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         job_path=job_path,
         job=job,
         experiment=environ.get("EXPERIMENT", "").strip() or None,
+        run_time_values=run_time_values,
     )
 
 
@@ -229,7 +245,10 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         except ValueError as e:
             return fail(400, str(e))
         try:
-            values = pipeline_runner.merge_parameters(settings.job, overrides)
+            # Values computed at each submission first, then what the request gives.
+            values = pipeline_runner.merge_parameters(
+                settings.job, {**(settings.run_time_values or {}), **overrides}
+            )
         except pipeline_runner.ParameterError as e:
             return fail(400, str(e), problems=e.problems)
 
