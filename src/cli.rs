@@ -53,6 +53,10 @@ struct CompileArgs {
     /// (counted from 1, as Jupyter shows cells) instead of the notebook's last one.
     #[arg(long, value_name = "CELL", value_parser = clap::value_parser!(u32).range(1..))]
     options_call: Option<u32>,
+    /// Write even into a directory that holds the output of another notebook (its
+    /// `.automlops-files` names the notebook), replacing that output.
+    #[arg(long)]
+    replace: bool,
     /// Print how long each phase took (read, parse, analyze, emit, write) to stderr.
     #[arg(long)]
     timings: bool,
@@ -190,7 +194,7 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
                 return check_command(args, &compiled.artifacts, &out_dir, &mut stderr);
             }
             let before_write = std::time::Instant::now();
-            write(&compiled.artifacts, &out_dir)?;
+            write(&compiled.artifacts, &out_dir, args.replace)?;
             if args.timings {
                 let t = &compiled.timings;
                 let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;

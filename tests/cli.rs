@@ -518,3 +518,47 @@ fn a_linked_directory_inside_the_output_is_refused() {
         "mine\n"
     );
 }
+
+/// A second notebook compiled into the directory of a first (both beside each other, into the
+/// default `AutoMLOps/`) stops instead of replacing its output; `--replace` replaces it.
+#[test]
+fn another_notebooks_output_is_not_replaced_without_replace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = tmp.path().join("training.ipynb");
+    let second = tmp.path().join("batch.ipynb");
+    std::fs::copy(example("training_kfp"), &first).unwrap();
+    std::fs::copy(example("training_custom"), &second).unwrap();
+    let compile = |notebook: &Path, extra: &[&str]| {
+        let mut args = vec!["compile", notebook.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        automlops(&args, tmp.path())
+    };
+    assert!(compile(&first, &[]).status.success());
+    let manifest = tmp.path().join("AutoMLOps/.automlops-files");
+    let before = std::fs::read_to_string(&manifest).unwrap();
+    assert!(
+        before.starts_with("# notebook: training.ipynb\n"),
+        "{before}"
+    );
+
+    let refused = compile(&second, &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains(
+            "it holds the output of `training.ipynb`, which compiling `batch.ipynb` would replace"
+        ),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(stderr(&refused).contains("--replace"));
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), before);
+
+    // The same notebook recompiles as ever; another one with --replace takes the directory.
+    assert!(compile(&first, &[]).status.success());
+    assert!(compile(&second, &["--replace"]).status.success());
+    assert!(
+        std::fs::read_to_string(&manifest)
+            .unwrap()
+            .starts_with("# notebook: batch.ipynb\n")
+    );
+}

@@ -22,6 +22,8 @@ use crate::analyze::Analysis;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Artifacts {
     pub files: BTreeMap<String, String>,
+    /// The notebook's file name, which the output directory's manifest records.
+    pub notebook: String,
 }
 
 /// A failure to produce output that is a bug in automlops, not a mistake in the notebook.
@@ -67,7 +69,10 @@ pub(crate) fn emit(
     for pair in component_files {
         files.extend(pair?);
     }
-    Ok(Artifacts { files })
+    Ok(Artifacts {
+        files,
+        notebook: notebook.replace(['\n', '\r'], " "),
+    })
 }
 
 /// `components/<name>/component.yaml` and the component's source file.

@@ -66,7 +66,7 @@ fn preflight(artifacts: &Artifacts, out_dir: &Path, old_manifest: &str) -> Resul
     }
     // A file automlops would replace but did not write (not in the last compile's manifest),
     // such as the user's own README.md or .gitignore, is never overwritten.
-    let written: std::collections::HashSet<&str> = old_manifest.lines().collect();
+    let written: std::collections::HashSet<&str> = manifest_files(old_manifest).collect();
     for (relative, contents) in &artifacts.files {
         let target = out_dir.join(relative);
         if !written.contains(relative.as_str())
@@ -117,9 +117,31 @@ impl Drop for Staging {
     }
 }
 
-pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteError> {
+/// `replace`: write even over the output of another notebook (which the manifest records).
+pub(crate) fn write(
+    artifacts: &Artifacts,
+    out_dir: &Path,
+    replace: bool,
+) -> Result<(), WriteError> {
     // The list of files the last compile wrote: what may be replaced, and what may be removed.
     let old_manifest = read_manifest(out_dir);
+    // Another notebook's output is not replaced by surprise (two notebooks compiled into the
+    // default `AutoMLOps/` beside each other).
+    if let Some(other) = manifest_notebook(&old_manifest)
+        && other != artifacts.notebook
+        && !replace
+    {
+        return Err(WriteError {
+            path: out_dir.display().to_string(),
+            source: io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "it holds the output of `{other}`, which compiling `{}` would replace; choose another directory with `-o DIR`, or pass `--replace` to replace it",
+                    artifacts.notebook
+                ),
+            ),
+        });
+    }
     // A directory that does not exist yet has nothing in the way.
     let fresh = fs::symlink_metadata(out_dir).is_err();
     if !fresh {
@@ -178,7 +200,7 @@ pub(crate) fn write(artifacts: &Artifacts, out_dir: &Path) -> Result<(), WriteEr
         }
         fs::rename(staging.0.join(relative), &target).map_err(at(&target))?;
     }
-    for stale in old_manifest.lines() {
+    for stale in manifest_files(&old_manifest) {
         if artifacts.files.contains_key(stale) {
             continue;
         }
@@ -218,9 +240,22 @@ fn read_manifest(out_dir: &Path) -> String {
     }
 }
 
-/// The manifest a compile writes: its files, one per line.
+/// The first line of a manifest names the notebook the output is of.
+const NOTEBOOK_LINE: &str = "# notebook: ";
+
+/// The notebook a manifest records (older manifests record none).
+fn manifest_notebook(manifest: &str) -> Option<&str> {
+    manifest.lines().next()?.strip_prefix(NOTEBOOK_LINE)
+}
+
+/// The files a manifest lists.
+fn manifest_files(manifest: &str) -> impl Iterator<Item = &str> {
+    manifest.lines().filter(|line| !line.starts_with('#'))
+}
+
+/// The manifest a compile writes: the notebook, then its files, one per line.
 fn manifest_text(artifacts: &Artifacts) -> String {
-    let mut manifest = String::new();
+    let mut manifest = format!("{NOTEBOOK_LINE}{}\n", artifacts.notebook);
     for path in artifacts.files.keys() {
         manifest.push_str(path);
         manifest.push('\n');
@@ -274,7 +309,7 @@ pub(crate) fn check(artifacts: &Artifacts, out_dir: &Path) -> Result<Vec<Drift>,
         }
     }
     let old_manifest = read_manifest(out_dir);
-    for stale in old_manifest.lines() {
+    for stale in manifest_files(&old_manifest) {
         if !artifacts.files.contains_key(stale) && removable(out_dir, stale).is_some() {
             drift.push(Drift::Stale(stale.to_owned()));
         }
