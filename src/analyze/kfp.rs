@@ -376,6 +376,7 @@ pub(crate) fn pipeline(
         exit_tasks: std::collections::HashSet::new(),
         chain_spans: HashMap::new(),
         poisoned: std::collections::HashSet::new(),
+        unsupported_imports: std::collections::HashSet::new(),
         failed,
         env,
         source_of,
@@ -420,6 +421,8 @@ pub(super) struct Body<'a> {
     pub(super) chain_spans: HashMap<usize, Span>,
     /// Variables assigned a call that had errors: using them is not reported again.
     pub(super) poisoned: std::collections::HashSet<String>,
+    /// Names the body imports of what is not supported yet (reported at the import).
+    pub(super) unsupported_imports: std::collections::HashSet<String>,
     failed: &'a Failed,
     pub(super) env: &'a Env,
     pub(super) source_of: &'a dyn Fn(Span) -> String,
@@ -462,6 +465,22 @@ impl Body<'_> {
                 }
             }
             Stmt::With { items, body, span } => self.with_block(items, body, *span, diagnostics),
+            // Google Cloud Pipeline Components and the importer, imported where they are used.
+            Stmt::Import(import)
+                if import.names.iter().any(|name| {
+                    let origin = match &import.from {
+                        Some(module) => format!("{module}.{}", name.name),
+                        None => name.name.clone(),
+                    };
+                    super::prebuilt::is_prebuilt(&origin)
+                }) =>
+            {
+                for name in &import.names {
+                    self.unsupported_imports
+                        .insert(name.binding(import.from.is_some()).to_owned());
+                }
+                diagnostics.push(super::prebuilt::import_not_supported_yet(import));
+            }
             Stmt::For { span, .. } => diagnostics.push(
                 Diagnostic::error(*span, "a Python `for` loop in a pipeline body is unrolled when the pipeline is defined, which automlops does not do")
                     .with_hint("loop with `with dsl.ParallelFor(items) as item:`"),
@@ -576,6 +595,21 @@ impl Body<'_> {
         variable: Option<&str>,
         diagnostics: &mut Diagnostics,
     ) -> Option<usize> {
+        // `importer_node.importer(...)` reads as a method of a module: the importer and the
+        // prebuilt components are reported as not supported yet, whatever their chain.
+        if let Expr::Call { func, .. } = expr
+            && let Some(callee) = func.dotted_name()
+        {
+            if self.unsupported_imports.contains(root(&callee)) {
+                return None;
+            }
+            if let Some(diagnostic) = self.env.import_origin(&callee).and_then(|origin| {
+                super::prebuilt::not_supported_yet(&callee, &origin, func.span())
+            }) {
+                diagnostics.push(diagnostic);
+                return None;
+            }
+        }
         let (call, methods) = peel_methods(expr);
         let mut after = Vec::new();
         let here = self.wiring.current_chain();
@@ -603,7 +637,13 @@ impl Body<'_> {
         let components = self.wiring.components;
         let callee = func.dotted_name().unwrap_or_default();
         let Some(component) = self.by_name.get(callee.as_str()).copied() else {
-            if self.failed.covers(&callee) {
+            if self.failed.covers(&callee) || self.unsupported_imports.contains(root(&callee)) {
+                return None;
+            }
+            if let Some(diagnostic) = self.env.import_origin(&callee).and_then(|origin| {
+                super::prebuilt::not_supported_yet(&callee, &origin, func.span())
+            }) {
+                diagnostics.push(diagnostic);
                 return None;
             }
             let hint = did_you_mean(&callee, components.iter().map(|c| c.name.as_str()));
@@ -939,6 +979,11 @@ enum Existing {
     Task(usize),
     /// A variable whose call had errors (reported).
     Failed,
+}
+
+/// The first part of a dotted name.
+fn root(dotted: &str) -> &str {
+    dotted.split('.').next().unwrap_or(dotted)
 }
 
 /// kfp refuses `None` inside a list or dict default.

@@ -16,6 +16,7 @@ mod mutation;
 mod naming;
 mod options;
 mod params;
+mod prebuilt;
 mod read;
 mod requirements;
 mod scan;

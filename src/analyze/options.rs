@@ -107,17 +107,22 @@ pub(crate) fn resolve(
                 let is_unused = matches!(value.kind, Kind::None | Kind::Bool(false))
                     || unused.contains(&"*")
                     || value.as_str().is_some_and(|v| unused.contains(&v));
-                if !is_unused {
+                // Ignoring it would run a GPU training step on the default machine.
+                let empty_list = matches!(&value.kind, Kind::List(items) if items.is_empty());
+                if name == "custom_training_job_specs" && !is_unused && !empty_list {
+                    diagnostics.push(
+                        Diagnostic::error(*span, "not supported yet: `custom_training_job_specs` (running components as Vertex AI custom jobs); without it they would run on the default machine, without their GPUs")
+                            .with_hint("give the task its resources instead, which Vertex AI Pipelines honours: `.set_accelerator_type(\"NVIDIA_TESLA_A100\")`, `.set_accelerator_limit(1)`, `.set_cpu_limit(...)`, `.set_memory_limit(...)`, and drop `custom_training_job_specs`"),
+                    );
+                } else if !is_unused && name != "custom_training_job_specs" {
                     diagnostics.push(
                         Diagnostic::warning(
                             *span,
                             format!("option `{name}` of AutoMLOps is not supported and is ignored"),
                         )
-                        .with_hint(if name == "custom_training_job_specs" {
-                            "for GPUs or a bigger machine, set them on the task in the Kubeflow syntax: `.set_accelerator_type(...)`, `.set_accelerator_limit(...)`, `.set_cpu_limit(...)`, `.set_memory_limit(...)`"
-                        } else {
-                            "the pipeline compiles without it; the README lists what is supported"
-                        }),
+                        .with_hint(
+                            "the pipeline compiles without it; the README lists what is supported",
+                        ),
                     );
                 }
                 continue;

@@ -182,7 +182,12 @@ pub(crate) fn scan(
                 Stmt::Import(import) => {
                     for name in &import.names {
                         let binding = name.binding(import.from.is_some()).to_owned();
-                        scan.env.bind_opaque(&binding, import.span, &binding);
+                        let origin = match &import.from {
+                            Some(module) => format!("{module}.{}", name.name),
+                            None if name.alias.is_some() => name.name.clone(),
+                            None => binding.clone(),
+                        };
+                        scan.env.bind_import(&binding, import.span, origin);
                     }
                     if cell.magic == Some(CellMagic::DefineImports) {
                         scan.imports.push(import_site(&import, &facts, &source));

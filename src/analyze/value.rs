@@ -168,6 +168,9 @@ pub(crate) struct Env {
     /// Names bound only by the code of `%%define_component` cells, which AutoMLOps runs in the
     /// component, never in the notebook.
     component_code_names: std::collections::HashSet<String>,
+    /// What each imported name is: `ModelUploadOp` is
+    /// `google_cloud_pipeline_components.v1.model.ModelUploadOp`.
+    imports: HashMap<String, String>,
 }
 
 impl Env {
@@ -181,6 +184,7 @@ impl Env {
 
     /// Records a module-level binding; a plain assignment makes a name certain again.
     pub(crate) fn bind(&mut self, name: &str, value: Value) {
+        self.imports.remove(name);
         let value = self.overrides.get(name).cloned().unwrap_or(value);
         self.uncertain.remove(name);
         self.assigned.insert(name.to_owned());
@@ -238,6 +242,25 @@ impl Env {
                 Some(span),
             ),
         );
+    }
+
+    /// Records a name bound by an import of `origin` (the dotted path of what it names).
+    pub(crate) fn bind_import(&mut self, name: &str, span: Span, origin: String) {
+        self.bind_opaque(name, span, name);
+        self.imports.insert(name.to_owned(), origin);
+    }
+
+    /// What a dotted name (`model.ModelUploadOp`) names through the imports, if its first part
+    /// is imported.
+    pub(crate) fn import_origin(&self, dotted: &str) -> Option<String> {
+        let (root, rest) = dotted
+            .split_once('.')
+            .map_or((dotted, None), |(r, t)| (r, Some(t)));
+        let origin = self.imports.get(root)?;
+        Some(match rest {
+            Some(rest) => format!("{origin}.{rest}"),
+            None => origin.clone(),
+        })
     }
 
     /// Records a name bound by a `%%define_component` cell's code, for the message of a later
