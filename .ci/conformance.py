@@ -19,6 +19,7 @@ indented below), and exits 1 if any check failed.
 
 import argparse
 import glob
+import importlib.util
 import json
 import os
 import py_compile
@@ -195,6 +196,20 @@ def compare_builtin(spec, compiled_path):
                           '\n'.join(out))
 
 
+def submitted_values(tree, params):
+    """The values file as a submission evaluates it (the tree's own pipeline_runner)."""
+    spec = importlib.util.spec_from_file_location(
+        'pipeline_runner_of_tree', os.path.join(tree, 'pipelines', 'pipeline_runner.py'))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    with open(params, encoding='utf-8') as f:
+        return module.evaluate_run_time_values(json.load(f))
+
+
 def check_example(runner, example, tree, validator):
     job_path, params_path = output_paths(tree)
     job_file = os.path.join(tree, job_path)
@@ -205,13 +220,20 @@ def check_example(runner, example, tree, validator):
         runner.check(example, 'deployment-config-proto', parse_deployment, spec)
 
     if validator:
-        cmd = [sys.executable, validator, job_file]
-        params = os.path.join(tree, params_path)
-        # Not --require-all-params: a value only known when the notebook runs (datetime.now())
-        # is left for run time by design, with a compile-time warning.
-        if os.path.isfile(params):
-            cmd += ['--params', params]
-        runner.check(example, 'validate', run, cmd)
+        with tempfile.TemporaryDirectory(prefix='automlops-params-') as scratch:
+            cmd = [sys.executable, validator, job_file]
+            params = os.path.join(tree, params_path)
+            # Not --require-all-params: a value only known when the notebook runs
+            # (os.environ[...]) is left for run time by design, with a compile-time warning.
+            if os.path.isfile(params):
+                # Values computed at each submission are checked as a submission makes them.
+                evaluated = runner.check(example, 'run-time-values', submitted_values, tree, params)
+                if evaluated is not None:
+                    params = os.path.join(scratch, 'values.json')
+                    with open(params, 'w', encoding='utf-8') as f:
+                        json.dump(evaluated, f)
+                cmd += ['--params', params]
+            runner.check(example, 'validate', run, cmd)
 
     comps = sorted(glob.glob(os.path.join(tree, 'components', '*', 'component.yaml')))
     if not comps:
