@@ -131,12 +131,23 @@ def load_component(path):
         components.load_component_from_file(path)
 
 
+# The Python with google-cloud-pipeline-components (and the same kfp), for pipeline.py files
+# that import prebuilt components: set by --gcpc-python.
+GCPC_PYTHON = None
+
+
 def compile_copy(tree, scratch):
     """Compiles pipelines/pipeline.py in a copy of tree; returns the compiled file."""
     copy_dir = os.path.join(scratch, 'tree')
     shutil.copytree(tree, copy_dir)
     out = os.path.join(scratch, 'compiled.json')
-    run([sys.executable, '-m', 'pipelines.pipeline', '--output', out], cwd=copy_dir)
+    python = sys.executable
+    with open(os.path.join(copy_dir, 'pipelines', 'pipeline.py'), encoding='utf-8') as f:
+        if 'google_cloud_pipeline_components' in f.read():
+            if GCPC_PYTHON is None:
+                raise CheckFailed('pipeline.py imports Google Cloud Pipeline Components: pass --gcpc-python')
+            python = GCPC_PYTHON
+    run([python, '-m', 'pipelines.pipeline', '--output', out], cwd=copy_dir)
     if not os.path.isfile(out):
         raise CheckFailed(f'pipelines.pipeline exited 0 but wrote no {out}')
     return out
@@ -376,7 +387,11 @@ def main(argv=None):
                     'directory (with --automlops) and check their output trees')
     ap.add_argument('--automlops', default=os.path.join(REPO, 'target', 'debug', 'automlops'),
                     help='the automlops binary for --notebooks')
+    ap.add_argument('--gcpc-python', help='a Python with kfp and google-cloud-pipeline-components '
+                    '(data/gcpc/requirements.lock.txt), for pipelines that use prebuilt components')
     args = ap.parse_args(argv)
+    global GCPC_PYTHON
+    GCPC_PYTHON = args.gcpc_python
 
     validator = args.validator if os.path.isfile(args.validator) else None
     if validator is None:

@@ -229,9 +229,11 @@ pub(crate) fn components(
 /// Task variables of the pipeline body: name to task index.
 type Tasks = HashMap<String, usize>;
 
+/// `callees` are the names the body calls prebuilt components by, with their index.
 pub(crate) fn pipeline(
     site: &FunctionSite,
     components: &[Component],
+    callees: &[(String, usize)],
     failed: &Failed,
     env: &Env,
     source_of: &dyn Fn(Span) -> String,
@@ -367,7 +369,9 @@ pub(crate) fn pipeline(
         by_name: components
             .iter()
             .enumerate()
+            .filter(|(_, c)| !matches!(c.source, ComponentSource::Prebuilt(_)))
             .map(|(i, c)| (c.name.as_str(), i))
+            .chain(callees.iter().map(|(name, i)| (name.as_str(), *i)))
             .collect(),
         tasks: Tasks::new(),
         loop_vars: HashMap::new(),
@@ -465,21 +469,19 @@ impl Body<'_> {
                 }
             }
             Stmt::With { items, body, span } => self.with_block(items, body, *span, diagnostics),
-            // Google Cloud Pipeline Components and the importer, imported where they are used.
+            // Google Cloud Pipeline Components and the importer, imported where they are used:
+            // the components are read before the body (`prebuilt::components`).
             Stmt::Import(import)
-                if import.names.iter().any(|name| {
-                    let origin = match &import.from {
-                        Some(module) => format!("{module}.{}", name.name),
-                        None => name.name.clone(),
-                    };
-                    super::prebuilt::is_prebuilt(&origin)
-                }) =>
+                if super::prebuilt::import_origins(import)
+                    .iter()
+                    .all(|(_, origin)| super::prebuilt::is_prebuilt(origin)) =>
             {
-                for name in &import.names {
+                let origins = super::prebuilt::import_origins(import);
+                if origins.iter().any(|(_, origin)| !super::prebuilt::is_gcpc(origin)) {
                     self.unsupported_imports
-                        .insert(name.binding(import.from.is_some()).to_owned());
+                        .extend(origins.into_iter().map(|(binding, _)| binding));
+                    diagnostics.push(super::prebuilt::import_not_supported_yet(import));
                 }
-                diagnostics.push(super::prebuilt::import_not_supported_yet(import));
             }
             Stmt::For { span, .. } => diagnostics.push(
                 Diagnostic::error(*span, "a Python `for` loop in a pipeline body is unrolled when the pipeline is defined, which automlops does not do")

@@ -6,6 +6,7 @@
 //! lists every mistake of the notebook.
 
 mod annotation;
+mod catalogue;
 mod control;
 mod cron;
 mod custom;
@@ -19,6 +20,7 @@ mod params;
 mod prebuilt;
 mod read;
 mod requirements;
+pub(crate) use requirements::KFP_REQUIREMENT;
 mod scan;
 mod suggest;
 mod task_settings;
@@ -92,10 +94,24 @@ pub(crate) fn analyze(
             return None;
         };
         let sites = bound_components(&scan.kfp_components, site.def.name_span, diagnostics);
-        let components = kfp::components(&sites, &source_of, &scan.env, &mut failed, diagnostics);
+        let mut components =
+            kfp::components(&sites, &source_of, &scan.env, &mut failed, diagnostics);
+        // Google Cloud Pipeline Components the pipeline calls, by the names it calls them.
+        let mut callees = Vec::new();
+        for (name, component) in prebuilt::components(
+            &site.def,
+            site.facts.used_names.keys().cloned(),
+            &scan.env,
+            &mut failed.names,
+            diagnostics,
+        ) {
+            callees.push((name, components.len()));
+            components.push(component);
+        }
         let pipeline = kfp::pipeline(
             site,
             &components,
+            &callees,
             &failed,
             &scan.env,
             &source_of,
@@ -125,6 +141,7 @@ pub(crate) fn analyze(
         (components, pipeline)
     };
     let mut pipeline = pipeline?;
+    prebuilt::check_task_settings(&pipeline, &components, diagnostics);
     if let Some(cycle) = pipeline.cycle() {
         let names: Vec<String> = cycle
             .iter()

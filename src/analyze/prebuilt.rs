@@ -1,15 +1,31 @@
 //! Analysis of what a pipeline may call besides the notebook's own components: Google Cloud
-//! Pipeline Components (`ModelUploadOp`...) and kfp's importer. Not supported yet: each use is
-//! a located error that says so and what to do instead, rather than "not a component".
+//! Pipeline Components (`ModelUploadOp`...), found in the embedded catalogue of GCPC 2.22.0
+//! and compiled as kfp compiles them, and kfp's importer (not supported yet: a located error
+//! that says so and what to do instead).
 
-use crate::diagnostic::{Diagnostic, Span};
-use crate::python::ast::Import;
+use std::collections::HashMap;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::model::{
+    ArtifactType, Component, ComponentName, ComponentSource, Input, IoType, Output, ParamType,
+    Prebuilt,
+};
+use crate::python::ast::{FunctionDef, Import, Stmt};
+
+use super::catalogue::{Io, Op, catalogue};
+use super::suggest::did_you_mean;
+use super::value::Env;
 
 const GCPC: &str = "google_cloud_pipeline_components";
 
+/// Whether a dotted origin is in Google Cloud Pipeline Components.
+pub(crate) fn is_gcpc(origin: &str) -> bool {
+    origin == GCPC || origin.starts_with("google_cloud_pipeline_components.")
+}
+
 /// Whether an import's dotted origin is a prebuilt component or the importer.
 pub(crate) fn is_prebuilt(origin: &str) -> bool {
-    origin == GCPC || origin.starts_with("google_cloud_pipeline_components.") || is_importer(origin)
+    is_gcpc(origin) || is_importer(origin)
 }
 
 /// kfp's importer, however it is reached: `dsl.importer`, `kfp.dsl.importer_node.importer`,
@@ -21,19 +37,18 @@ fn is_importer(origin: &str) -> bool {
 
 const HINT: &str = "run the step inside a component of your own with the `google-cloud-aiplatform` client (`aiplatform.Model.upload(...)`, `dsl.Output[Model]`...), or keep this pipeline in AutoMLOps until automlops supports it";
 
-/// The error for a call of a prebuilt component (`origin` is what the callee names).
+/// The error for a call of kfp's importer (`origin` is what the callee names), if it is one.
 pub(crate) fn not_supported_yet(callee: &str, origin: &str, span: Span) -> Option<Diagnostic> {
-    let what = if is_importer(origin) || origin == "kfp.dsl.importer" {
-        format!("not supported yet: `{callee}`, kfp's importer")
-    } else if origin.starts_with(GCPC) {
-        format!("not supported yet: `{callee}`, a Google Cloud Pipeline Component (`{origin}`)")
-    } else {
-        return None;
-    };
-    Some(Diagnostic::error(span, what).with_hint(HINT))
+    (is_importer(origin) || origin == "kfp.dsl.importer").then(|| {
+        Diagnostic::error(
+            span,
+            format!("not supported yet: `{callee}`, kfp's importer"),
+        )
+        .with_hint(HINT)
+    })
 }
 
-/// The error for an import of prebuilt components or the importer inside a pipeline body.
+/// The error for an import of kfp's importer inside a pipeline body.
 pub(crate) fn import_not_supported_yet(import: &Import) -> Diagnostic {
     let names: Vec<String> = import
         .names
@@ -47,9 +62,200 @@ pub(crate) fn import_not_supported_yet(import: &Import) -> Diagnostic {
     Diagnostic::error(
         import.span,
         format!(
-            "not supported yet: Google Cloud Pipeline Components and kfp's importer ({}{from}); automlops compiles the notebook's own components",
+            "not supported yet: kfp's importer ({}{from})",
             names.join(", ")
         ),
     )
     .with_hint(HINT)
+}
+
+/// What each name an import binds names: `ModelUploadOp` is
+/// `google_cloud_pipeline_components.v1.model.ModelUploadOp`.
+pub(crate) fn import_origins(import: &Import) -> Vec<(String, String)> {
+    import
+        .names
+        .iter()
+        .map(|name| {
+            let binding = name.binding(import.from.is_some()).to_owned();
+            let origin = match &import.from {
+                Some(module) => format!("{module}.{}", name.name),
+                None if name.alias.is_some() => name.name.clone(),
+                None => binding.clone(),
+            };
+            (binding, origin)
+        })
+        .collect()
+}
+
+/// The prebuilt components the pipeline names, as Python binds them (its own imports, else the
+/// notebook's): each name it reads that is an op of the catalogue becomes a component, called
+/// by that name. A name of Google Cloud Pipeline Components that is no op we carry (or a
+/// graph op) is an error at its import, and its name goes into `failed`, so that its calls
+/// are not reported again.
+pub(crate) fn components(
+    def: &FunctionDef,
+    used_names: impl Iterator<Item = String>,
+    env: &Env,
+    failed: &mut std::collections::BTreeSet<String>,
+    diagnostics: &mut Diagnostics,
+) -> Vec<(String, Component)> {
+    let mut body_imports: HashMap<String, (String, Span)> = HashMap::new();
+    collect_imports(&def.body, &mut body_imports);
+    let mut found = Vec::new();
+    for name in used_names {
+        let (origin, span) = match body_imports.get(&name) {
+            Some((origin, span)) => (origin.clone(), Some(*span)),
+            None => match env.import_origin(&name) {
+                Some(origin) => (origin, env.get(&name).and_then(|v| v.span)),
+                None => continue,
+            },
+        };
+        if !is_gcpc(&origin) || origin.starts_with("google_cloud_pipeline_components.types") {
+            continue;
+        }
+        let Some(catalogue) = catalogue() else {
+            continue;
+        };
+        let version = &catalogue.provenance.gcpc_version;
+        let Some(op) = catalogue.op(&origin) else {
+            let last = origin.rsplit('.').next().unwrap_or(&origin);
+            // A module (`from google_cloud_pipeline_components.v1 import model`) is no op.
+            if last.chars().next().is_some_and(char::is_uppercase) {
+                failed.insert(name.clone());
+                diagnostics.push(
+                    Diagnostic::error(span, format!("`{origin}` is not a component of Google Cloud Pipeline Components {version}, which automlops carries"))
+                        .with_optional_hint(did_you_mean(last, catalogue.names()).map(|s| format!("did you mean `{s}`?"))),
+                );
+            }
+            continue;
+        };
+        match component(op, span, version) {
+            Ok(component) => found.push((name, component)),
+            Err(why) => {
+                failed.insert(name);
+                diagnostics.push(
+                    Diagnostic::error(span, format!("not supported yet: `{}` of Google Cloud Pipeline Components {version} ({why})", op.name))
+                        .with_hint(HINT),
+                );
+            }
+        }
+    }
+    found
+}
+
+/// A prebuilt component runs as kfp writes it: resources and environment variables set on its
+/// task are not carried into its executor yet, so they are refused rather than dropped.
+pub(crate) fn check_task_settings(
+    pipeline: &crate::model::Pipeline,
+    components: &[Component],
+    diagnostics: &mut Diagnostics,
+) {
+    for task in &pipeline.tasks {
+        let Some(ComponentSource::Prebuilt(prebuilt)) =
+            components.get(task.component).map(|c| &c.source)
+        else {
+            continue;
+        };
+        let s = &task.settings;
+        let set = [
+            (s.cpu_limit.is_some(), "set_cpu_limit"),
+            (s.memory_limit.is_some(), "set_memory_limit"),
+            (s.accelerator_type.is_some(), "set_accelerator_type"),
+            (s.accelerator_count.is_some(), "set_accelerator_limit"),
+            (!s.env.is_empty(), "set_env_variable"),
+        ];
+        for (_, method) in set.iter().filter(|(is_set, _)| *is_set) {
+            diagnostics.push(
+                Diagnostic::error(task.span, format!("not supported yet: `.{method}(...)` on `{}`, a Google Cloud Pipeline Component", prebuilt.python))
+                    .with_hint("its launcher runs the work as a Vertex AI job with resources of its own (`dedicated_resources_machine_type`, `machine_type`...): set those inputs instead"),
+            );
+        }
+    }
+}
+
+fn collect_imports(body: &[Stmt], into: &mut HashMap<String, (String, Span)>) {
+    for stmt in body {
+        match stmt {
+            Stmt::Import(import) => {
+                for (binding, origin) in import_origins(import) {
+                    into.insert(binding, (origin, import.span));
+                }
+            }
+            Stmt::With { body, .. } => collect_imports(body, into),
+            _ => {}
+        }
+    }
+}
+
+/// The op as a component of the model: its interface from the IR kfp writes for it.
+fn component(op: &Op, span: Option<Span>, version: &str) -> Result<Component, String> {
+    if op.kind != "container" {
+        return Err("it is a pipeline of several steps".to_owned());
+    }
+    let io_type = |io: &Io| -> Result<IoType, String> {
+        let ty = if io.kind == "artifact" {
+            let title = io.ir["artifactType"]["schemaTitle"]
+                .as_str()
+                .unwrap_or_default();
+            let ty = ArtifactType::from_schema_title(title)
+                .ok_or_else(|| format!("its `{}` is of artifact type `{title}`", io.name))?;
+            if io.ir["isArtifactList"].as_bool() == Some(true) {
+                IoType::ArtifactList(ty)
+            } else {
+                IoType::Artifact(ty)
+            }
+        } else {
+            let name = io.ir["parameterType"].as_str().unwrap_or_default();
+            IoType::Parameter(
+                ParamType::from_ir(name)
+                    .ok_or_else(|| format!("its `{}` is of type `{name}`", io.name))?,
+            )
+        };
+        Ok(ty)
+    };
+    let mut inputs = Vec::new();
+    for io in &op.inputs {
+        inputs.push(Input {
+            name: io.name.clone(),
+            ty: io_type(io)?,
+            default: io.ir.get("defaultValue").cloned(),
+            optional: !io.required,
+            description: None,
+        });
+    }
+    let mut outputs = Vec::new();
+    for io in &op.outputs {
+        outputs.push(Output {
+            name: io.name.clone(),
+            ty: io_type(io)?,
+        });
+    }
+    let (module, python) = op
+        .canonical_import
+        .rsplit_once('.')
+        .unwrap_or((GCPC, op.name.as_str()));
+    // What the step does decides the runner's roles, as a component's imports do.
+    let acts_on = if module.contains(".bigquery") {
+        "google.cloud.bigquery"
+    } else {
+        "google.cloud.aiplatform"
+    };
+    let defined_at = span.unwrap_or(crate::diagnostic::Span::new(0, 0, 0));
+    Ok(Component {
+        name: ComponentName::new(op.name.clone()),
+        description: None,
+        inputs,
+        outputs,
+        source: ComponentSource::Prebuilt(Prebuilt {
+            module: module.to_owned(),
+            python: python.to_owned(),
+            requirement: format!("google-cloud-pipeline-components=={version}"),
+            kfp_name: op.component_name.clone(),
+            component: op.component.clone(),
+            executor: op.executor.clone(),
+        }),
+        packages: Vec::new(),
+        imported_modules: vec![(acts_on.to_owned(), defined_at)],
+        defined_at,
+    })
 }

@@ -354,7 +354,7 @@ impl<'a> Wiring<'a> {
         }
         // Inputs in declaration order, as the generated code lists them.
         arguments.sort_by_key(|(name, _)| spec.inputs.iter().position(|i| &i.name == name));
-        let base = spec.name.kfp();
+        let base = spec.kfp_name();
         let count = self.name_counts.entry(base.clone()).or_insert(0);
         *count += 1;
         let name = if *count == 1 {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use askama::Template;
 
 use crate::analyze::Analysis;
-use crate::model::{Argument, Comparison, GroupKind, LoopItems, Node, Pipeline};
+use crate::model::{Argument, Comparison, ComponentSource, GroupKind, LoopItems, Node, Pipeline};
 
 use super::python;
 use super::sources::finish;
@@ -69,11 +69,19 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
         .components
         .iter()
         .zip(&loaders)
-        .map(|(c, loader)| {
-            format!(
+        .map(|(c, loader)| match &c.source {
+            // The same op of the same package (pipelines/requirements.txt pins it).
+            ComponentSource::Prebuilt(prebuilt) if &prebuilt.python == loader => {
+                format!("from {} import {loader}", prebuilt.module)
+            }
+            ComponentSource::Prebuilt(prebuilt) => format!(
+                "from {} import {} as {loader}",
+                prebuilt.module, prebuilt.python
+            ),
+            _ => format!(
                 "{loader} = load_component({})",
                 python::string(c.name.as_str())
-            )
+            ),
         })
         .collect();
     let mut decorator_args = vec![format!("name={}", python::string(&pipeline.name))];

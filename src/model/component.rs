@@ -31,6 +31,23 @@ pub(crate) enum ComponentSource {
     },
     /// Kubeflow syntax: the user's function, decorators removed.
     Function { source: String },
+    /// A Google Cloud Pipeline Component: it runs in Google's own image, as kfp compiles it.
+    Prebuilt(Prebuilt),
+}
+
+/// A prebuilt component, with what kfp writes for it (from `data/gcpc/catalogue.json`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Prebuilt {
+    /// The module `pipelines/pipeline.py` imports it from, and its name there.
+    pub(crate) module: String,
+    pub(crate) python: String,
+    /// The package it comes from, pinned: `google-cloud-pipeline-components==2.22.0`.
+    pub(crate) requirement: String,
+    /// The name kfp gives its tasks (`model-upload` for `ModelUploadOp`).
+    pub(crate) kfp_name: String,
+    /// The component spec and the executor, verbatim.
+    pub(crate) component: serde_json::Value,
+    pub(crate) executor: serde_json::Value,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -49,6 +66,14 @@ pub(crate) struct Component {
 }
 
 impl Component {
+    /// The name kfp derives its tasks' names from (`train-model`, `model-upload`).
+    pub(crate) fn kfp_name(&self) -> String {
+        match &self.source {
+            ComponentSource::Prebuilt(prebuilt) => prebuilt.kfp_name.clone(),
+            _ => self.name.kfp(),
+        }
+    }
+
     pub(crate) fn input(&self, name: &str) -> Option<&Input> {
         self.inputs.iter().find(|input| input.name == name)
     }

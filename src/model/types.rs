@@ -30,6 +30,21 @@ impl ParamType {
         }
     }
 
+    /// The type of an IR `parameterType`.
+    pub(crate) fn from_ir(name: &str) -> Option<Self> {
+        [
+            ParamType::String,
+            ParamType::Integer,
+            ParamType::Double,
+            ParamType::Boolean,
+            ParamType::List,
+            ParamType::Struct,
+            ParamType::TaskFinalStatus,
+        ]
+        .into_iter()
+        .find(|t| t.ir_name() == name)
+    }
+
     /// The Python annotation that declares it.
     pub(crate) fn python(self) -> &'static str {
         match self {
@@ -117,7 +132,7 @@ impl fmt::Display for ParamType {
     }
 }
 
-/// KFP's system artifact types.
+/// KFP's system artifact types, and Google Cloud Pipeline Components' own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum ArtifactType {
     Artifact,
@@ -128,6 +143,54 @@ pub(crate) enum ArtifactType {
     SlicedClassificationMetrics,
     Html,
     Markdown,
+    Google(GoogleArtifact),
+}
+
+/// The artifact types of `google_cloud_pipeline_components.types.artifact_types` (schema
+/// `google.<name>`, version 0.0.1), as `data/gcpc/catalogue.json` lists them (a test compares).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum GoogleArtifact {
+    BqmlModel,
+    BqTable,
+    ClassificationMetrics,
+    ForecastingMetrics,
+    RegressionMetrics,
+    UnmanagedContainerModel,
+    VertexBatchPredictionJob,
+    VertexDataset,
+    VertexEndpoint,
+    VertexModel,
+}
+
+impl GoogleArtifact {
+    pub(crate) const ALL: [GoogleArtifact; 10] = [
+        GoogleArtifact::BqmlModel,
+        GoogleArtifact::BqTable,
+        GoogleArtifact::ClassificationMetrics,
+        GoogleArtifact::ForecastingMetrics,
+        GoogleArtifact::RegressionMetrics,
+        GoogleArtifact::UnmanagedContainerModel,
+        GoogleArtifact::VertexBatchPredictionJob,
+        GoogleArtifact::VertexDataset,
+        GoogleArtifact::VertexEndpoint,
+        GoogleArtifact::VertexModel,
+    ];
+
+    /// The Python class name in `google_cloud_pipeline_components.types.artifact_types`.
+    pub(crate) fn python(self) -> &'static str {
+        match self {
+            GoogleArtifact::BqmlModel => "BQMLModel",
+            GoogleArtifact::BqTable => "BQTable",
+            GoogleArtifact::ClassificationMetrics => "ClassificationMetrics",
+            GoogleArtifact::ForecastingMetrics => "ForecastingMetrics",
+            GoogleArtifact::RegressionMetrics => "RegressionMetrics",
+            GoogleArtifact::UnmanagedContainerModel => "UnmanagedContainerModel",
+            GoogleArtifact::VertexBatchPredictionJob => "VertexBatchPredictionJob",
+            GoogleArtifact::VertexDataset => "VertexDataset",
+            GoogleArtifact::VertexEndpoint => "VertexEndpoint",
+            GoogleArtifact::VertexModel => "VertexModel",
+        }
+    }
 }
 
 impl ArtifactType {
@@ -153,16 +216,41 @@ impl ArtifactType {
             ArtifactType::SlicedClassificationMetrics => "SlicedClassificationMetrics",
             ArtifactType::Html => "HTML",
             ArtifactType::Markdown => "Markdown",
+            ArtifactType::Google(google) => google.python(),
         }
     }
 
     /// `schemaTitle` in the IR.
     pub(crate) fn schema_title(self) -> String {
-        format!("system.{}", self.python())
+        match self {
+            ArtifactType::Google(google) => format!("google.{}", google.python()),
+            _ => format!("system.{}", self.python()),
+        }
     }
 
-    pub(crate) fn from_python(name: &str) -> Option<Self> {
+    /// The type of a `schemaTitle`.
+    pub(crate) fn from_schema_title(title: &str) -> Option<Self> {
+        if let Some(name) = title.strip_prefix("google.") {
+            return GoogleArtifact::ALL
+                .into_iter()
+                .find(|g| g.python() == name)
+                .map(ArtifactType::Google);
+        }
+        let name = title.strip_prefix("system.")?;
         Self::ALL.into_iter().find(|t| t.python() == name)
+    }
+
+    /// kfp's own class of that name, else Google's (`ClassificationMetrics` is kfp's).
+    pub(crate) fn from_python(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.python() == name)
+            .or_else(|| Self::google().find(|t| t.python() == name))
+    }
+
+    /// Google Cloud Pipeline Components' artifact types.
+    pub(crate) fn google() -> impl Iterator<Item = ArtifactType> {
+        GoogleArtifact::ALL.into_iter().map(ArtifactType::Google)
     }
 
     /// KFP's rule: equal types, or either side is the generic `Artifact`.

@@ -28,7 +28,7 @@ pub(crate) struct RuntimeConfig {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PipelineSpec {
-    pub(crate) components: BTreeMap<String, ComponentSpec>,
+    pub(crate) components: BTreeMap<String, ComponentEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) default_pipeline_root: Option<String>,
     pub(crate) deployment_spec: DeploymentSpec,
@@ -317,8 +317,27 @@ pub(crate) struct DeploymentSpec {
 }
 
 #[derive(Clone, Serialize)]
-pub(crate) struct Executor {
-    pub(crate) container: Container,
+#[serde(untagged)]
+pub(crate) enum Executor {
+    Container {
+        container: Container,
+    },
+    /// A prebuilt component's executor, as kfp writes it.
+    Verbatim(serde_json::Value),
+}
+
+/// A component of the pipeline: one automlops describes, or a prebuilt one as kfp writes it.
+#[derive(Clone, Serialize)]
+#[serde(untagged)]
+pub(crate) enum ComponentEntry {
+    Spec(ComponentSpec),
+    Verbatim(serde_json::Value),
+}
+
+impl From<ComponentSpec> for ComponentEntry {
+    fn from(spec: ComponentSpec) -> Self {
+        ComponentEntry::Spec(spec)
+    }
 }
 
 #[derive(Clone, Serialize)]

@@ -9,16 +9,17 @@ use std::collections::BTreeMap;
 
 use crate::analyze::Analysis;
 use crate::model::{
-    Argument, Component, GroupKind, IoType, LoopItems, Node, ParamType, Task, TaskSettings,
+    Argument, Component, ComponentSource, GroupKind, IoType, LoopItems, Node, ParamType, Task,
+    TaskSettings,
 };
 
 use ir::{
     Accelerator, ArtifactInput, ArtifactSelector, ArtifactSpec, ArtifactTypeSchema, CachingOptions,
-    ComponentSpec, Container, Dag, DagOutputArtifact, DagOutputParameter, DagOutputs, Definitions,
-    DeploymentSpec, EnvVar, Executor, IteratorItems, IteratorPolicy, NameRef, ParameterInput,
-    ParameterIterator, ParameterSelector, ParameterSpec, PipelineInfo, PipelineJob, PipelineSpec,
-    ProducerTask, Resources, RetryPolicy, RuntimeConfig, RuntimeValue, TaskInputs,
-    TaskOutputArtifact, TaskOutputParameter, TaskSpec, TriggerPolicy, as_proto_value,
+    ComponentEntry, ComponentSpec, Container, Dag, DagOutputArtifact, DagOutputParameter,
+    DagOutputs, Definitions, DeploymentSpec, EnvVar, Executor, IteratorItems, IteratorPolicy,
+    NameRef, ParameterInput, ParameterIterator, ParameterSelector, ParameterSpec, PipelineInfo,
+    PipelineJob, PipelineSpec, ProducerTask, Resources, RetryPolicy, RuntimeConfig, RuntimeValue,
+    TaskInputs, TaskOutputArtifact, TaskOutputParameter, TaskSpec, TriggerPolicy, as_proto_value,
 };
 
 /// The command every component runs in the shared image.
@@ -302,7 +303,7 @@ pub(crate) fn pipeline_job(analysis: &Analysis) -> Result<String, serde_json::Er
 /// The components and executors of the pipeline, filled in while its DAGs are built.
 struct Specs {
     image: String,
-    components: BTreeMap<String, ComponentSpec>,
+    components: BTreeMap<String, ComponentEntry>,
     executors: BTreeMap<String, Executor>,
 }
 
@@ -328,16 +329,31 @@ impl Specs {
         // kfp gives every task its own component and executor entry, named after the task.
         let component_key = format!("comp-{}", task.name);
         let executor_key = format!("exec-{}", task.name);
-        self.components.insert(
-            component_key.clone(),
-            component_spec(component, executor_key.clone(), false),
-        );
-        self.executors.insert(
-            executor_key,
-            Executor {
-                container: task_container(component, &self.image, &task.settings),
-            },
-        );
+        if let ComponentSource::Prebuilt(prebuilt) = &component.source {
+            // As kfp writes it, with its executor named after the task.
+            let mut spec = prebuilt.component.clone();
+            if let Some(fields) = spec.as_object_mut() {
+                fields.insert(
+                    "executorLabel".to_owned(),
+                    serde_json::Value::String(executor_key.clone()),
+                );
+            }
+            self.components
+                .insert(component_key.clone(), ComponentEntry::Verbatim(spec));
+            self.executors
+                .insert(executor_key, Executor::Verbatim(prebuilt.executor.clone()));
+        } else {
+            self.components.insert(
+                component_key.clone(),
+                component_spec(component, executor_key.clone(), false).into(),
+            );
+            self.executors.insert(
+                executor_key,
+                Executor::Container {
+                    container: task_container(component, &self.image, &task.settings),
+                },
+            );
+        }
         let settings = &task.settings;
         let mut spec = task_spec(
             settings.display_name.as_deref().unwrap_or(&task.name),
@@ -452,7 +468,7 @@ impl Specs {
             tasks: self.dag(flow, Some(index)),
         });
         self.components
-            .insert(format!("comp-{}", group.name), component);
+            .insert(format!("comp-{}", group.name), component.into());
         spec
     }
 }
@@ -641,12 +657,12 @@ pub(crate) fn component_file(
     let mut executors = BTreeMap::new();
     executors.insert(
         executor_key,
-        Executor {
+        Executor::Container {
             container: container(component, image),
         },
     );
     let mut components = BTreeMap::new();
-    components.insert(component_key, spec);
+    components.insert(component_key, spec.into());
     let pipeline_spec = PipelineSpec {
         components,
         default_pipeline_root: None,
