@@ -229,11 +229,18 @@ pub(crate) fn components(
 /// Task variables of the pipeline body: name to task index.
 type Tasks = HashMap<String, usize>;
 
-/// `callees` are the names the body calls prebuilt components by, with their index.
+/// Components the body calls besides the notebook's own, read before it.
+pub(crate) struct Prebuilt<'a> {
+    /// The names it calls Google Cloud Pipeline Components by, with their index.
+    pub(crate) callees: &'a [(String, usize)],
+    /// Its importer calls.
+    pub(crate) importers: &'a super::importer::Importers,
+}
+
 pub(crate) fn pipeline(
     site: &FunctionSite,
     components: &[Component],
-    callees: &[(String, usize)],
+    prebuilt: &Prebuilt<'_>,
     failed: &Failed,
     env: &Env,
     source_of: &dyn Fn(Span) -> String,
@@ -369,9 +376,9 @@ pub(crate) fn pipeline(
         by_name: components
             .iter()
             .enumerate()
-            .filter(|(_, c)| !matches!(c.source, ComponentSource::Prebuilt(_)))
+            .filter(|(_, c)| c.is_own())
             .map(|(i, c)| (c.name.as_str(), i))
-            .chain(callees.iter().map(|(name, i)| (name.as_str(), *i)))
+            .chain(prebuilt.callees.iter().map(|(name, i)| (name.as_str(), *i)))
             .collect(),
         tasks: Tasks::new(),
         loop_vars: HashMap::new(),
@@ -381,6 +388,7 @@ pub(crate) fn pipeline(
         chain_spans: HashMap::new(),
         poisoned: std::collections::HashSet::new(),
         unsupported_imports: std::collections::HashSet::new(),
+        importers: prebuilt.importers,
         failed,
         env,
         source_of,
@@ -427,6 +435,8 @@ pub(super) struct Body<'a> {
     pub(super) poisoned: std::collections::HashSet<String>,
     /// Names the body imports of what is not supported yet (reported at the import).
     pub(super) unsupported_imports: std::collections::HashSet<String>,
+    /// The importer calls of the body, by where each call is: their components.
+    pub(super) importers: &'a super::importer::Importers,
     failed: &'a Failed,
     pub(super) env: &'a Env,
     pub(super) source_of: &'a dyn Fn(Span) -> String,
@@ -470,19 +480,12 @@ impl Body<'_> {
             }
             Stmt::With { items, body, span } => self.with_block(items, body, *span, diagnostics),
             // Google Cloud Pipeline Components and the importer, imported where they are used:
-            // the components are read before the body (`prebuilt::components`).
+            // their calls are read before the body (`prebuilt`, `importer`).
             Stmt::Import(import)
                 if super::prebuilt::import_origins(import)
                     .iter()
                     .all(|(_, origin)| super::prebuilt::is_prebuilt(origin)) =>
-            {
-                let origins = super::prebuilt::import_origins(import);
-                if origins.iter().any(|(_, origin)| !super::prebuilt::is_gcpc(origin)) {
-                    self.unsupported_imports
-                        .extend(origins.into_iter().map(|(binding, _)| binding));
-                    diagnostics.push(super::prebuilt::import_not_supported_yet(import));
-                }
-            }
+            {}
             Stmt::For { span, .. } => diagnostics.push(
                 Diagnostic::error(*span, "a Python `for` loop in a pipeline body is unrolled when the pipeline is defined, which automlops does not do")
                     .with_hint("loop with `with dsl.ParallelFor(items) as item:`"),
@@ -597,18 +600,28 @@ impl Body<'_> {
         variable: Option<&str>,
         diagnostics: &mut Diagnostics,
     ) -> Option<usize> {
-        // `importer_node.importer(...)` reads as a method of a module: the importer and the
-        // prebuilt components are reported as not supported yet, whatever their chain.
-        if let Expr::Call { func, .. } = expr
+        // `importer_node.importer(...)` reads as a method of a module: importer calls are
+        // read apart (`importer::components`), whatever their chain.
+        if let Expr::Call {
+            func,
+            keywords,
+            span,
+            ..
+        } = expr
             && let Some(callee) = func.dotted_name()
         {
+            if let Some(&component) = self.importers.get(&(span.cell, span.start)) {
+                return self.importer_task(component, keywords, *span, variable, diagnostics);
+            }
             if self.unsupported_imports.contains(root(&callee)) {
                 return None;
             }
-            if let Some(diagnostic) = self.env.import_origin(&callee).and_then(|origin| {
-                super::prebuilt::not_supported_yet(&callee, &origin, func.span())
-            }) {
-                diagnostics.push(diagnostic);
+            // An importer call whose arguments were refused (reported by `importer`).
+            if self
+                .env
+                .import_origin(&callee)
+                .is_some_and(|origin| super::importer::is_importer_call(&origin))
+            {
                 return None;
             }
         }
@@ -642,10 +655,16 @@ impl Body<'_> {
             if self.failed.covers(&callee) || self.unsupported_imports.contains(root(&callee)) {
                 return None;
             }
-            if let Some(diagnostic) = self.env.import_origin(&callee).and_then(|origin| {
-                super::prebuilt::not_supported_yet(&callee, &origin, func.span())
-            }) {
-                diagnostics.push(diagnostic);
+            if let Some(origin) = self
+                .env
+                .import_origin(&callee)
+                .filter(|origin| super::prebuilt::is_gcpc(origin))
+            {
+                let (module, name) = origin.rsplit_once('.').unwrap_or(("", &origin));
+                diagnostics.push(
+                    Diagnostic::error(func.span(), format!("not supported yet: calling `{callee}` through its module"))
+                        .with_hint(format!("import the op itself: `from {module} import {name}`, then call `{name}(...)`")),
+                );
                 return None;
             }
             let hint = did_you_mean(&callee, components.iter().map(|c| c.name.as_str()));
@@ -714,6 +733,55 @@ impl Body<'_> {
             diagnostics,
         );
         self.apply_settings(task, &methods, diagnostics);
+        Some(task)
+    }
+
+    /// A task of an importer call: `artifact_uri` is its `uri`, each pipeline parameter of its
+    /// metadata one of its `metadata` inputs.
+    fn importer_task(
+        &mut self,
+        component: usize,
+        keywords: &[crate::python::ast::Keyword],
+        span: Span,
+        variable: Option<&str>,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<usize> {
+        let mut written = Vec::new();
+        if let Some(keyword) = keywords
+            .iter()
+            .find(|k| k.name.as_deref() == Some("artifact_uri"))
+        {
+            let value = self.task_argument(&keyword.value, diagnostics)?;
+            written.push(WrittenArgument {
+                input: "uri".to_owned(),
+                input_span: keyword.span,
+                value,
+                value_span: keyword.value.span(),
+            });
+        }
+        if let ComponentSource::Importer(importer) = &self.wiring.components[component].source {
+            for (input, param) in &importer.metadata_params {
+                written.push(WrittenArgument {
+                    input: input.clone(),
+                    input_span: span,
+                    value: Argument::PipelineParam(param.clone()),
+                    value_span: span,
+                });
+            }
+        }
+        let attempted = written.iter().map(|w| w.input.clone()).collect();
+        let task = self.wiring.add_task(
+            Call {
+                component,
+                variable: variable.map_or_else(|| "importer_task".to_owned(), str::to_owned),
+                written,
+                attempted,
+                complete: true,
+                after: Vec::new(),
+                span,
+            },
+            diagnostics,
+        );
         Some(task)
     }
 

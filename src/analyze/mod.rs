@@ -12,6 +12,7 @@ mod cron;
 mod custom;
 mod docstring;
 mod free_names;
+mod importer;
 mod kfp;
 mod mutation;
 mod naming;
@@ -108,10 +109,22 @@ pub(crate) fn analyze(
             callees.push((name, components.len()));
             components.push(component);
         }
+        // kfp's importer calls, each a component of its own.
+        let mut importers = importer::Importers::new();
+        let gcpc_version = catalogue::catalogue().map(|c| c.provenance.gcpc_version.as_str());
+        for (span, component) in
+            importer::components(&site.def, &scan.env, &source_of, gcpc_version, diagnostics)
+        {
+            importers.insert((span.cell, span.start), components.len());
+            components.push(component);
+        }
         let pipeline = kfp::pipeline(
             site,
             &components,
-            &callees,
+            &kfp::Prebuilt {
+                callees: &callees,
+                importers: &importers,
+            },
             &failed,
             &scan.env,
             &source_of,

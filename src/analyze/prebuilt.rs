@@ -1,7 +1,6 @@
-//! Analysis of what a pipeline may call besides the notebook's own components: Google Cloud
-//! Pipeline Components (`ModelUploadOp`...), found in the embedded catalogue of GCPC 2.22.0
-//! and compiled as kfp compiles them, and kfp's importer (not supported yet: a located error
-//! that says so and what to do instead).
+//! Google Cloud Pipeline Components (`ModelUploadOp`...) the pipeline calls: found in the
+//! embedded catalogue of GCPC 2.22.0 and compiled as kfp compiles them. An op the catalogue
+//! lacks, or cannot compile yet, is a located error at its import.
 
 use std::collections::HashMap;
 
@@ -35,39 +34,7 @@ fn is_importer(origin: &str) -> bool {
         && (origin.ends_with(".importer") || origin.ends_with(".importer_node"))
 }
 
-const HINT: &str = "run the step inside a component of your own with the `google-cloud-aiplatform` client (`aiplatform.Model.upload(...)`, `dsl.Output[Model]`...), or keep this pipeline in AutoMLOps until automlops supports it";
-
-/// The error for a call of kfp's importer (`origin` is what the callee names), if it is one.
-pub(crate) fn not_supported_yet(callee: &str, origin: &str, span: Span) -> Option<Diagnostic> {
-    (is_importer(origin) || origin == "kfp.dsl.importer").then(|| {
-        Diagnostic::error(
-            span,
-            format!("not supported yet: `{callee}`, kfp's importer"),
-        )
-        .with_hint(HINT)
-    })
-}
-
-/// The error for an import of kfp's importer inside a pipeline body.
-pub(crate) fn import_not_supported_yet(import: &Import) -> Diagnostic {
-    let names: Vec<String> = import
-        .names
-        .iter()
-        .map(|n| format!("`{}`", n.name))
-        .collect();
-    let from = import
-        .from
-        .as_deref()
-        .map_or_else(String::new, |module| format!(" from `{module}`"));
-    Diagnostic::error(
-        import.span,
-        format!(
-            "not supported yet: kfp's importer ({}{from})",
-            names.join(", ")
-        ),
-    )
-    .with_hint(HINT)
-}
+const HINT: &str = "run the step inside a component of your own with the `google-cloud-aiplatform` client, or keep this pipeline in AutoMLOps until automlops supports it";
 
 /// What each name an import binds names: `ModelUploadOp` is
 /// `google_cloud_pipeline_components.v1.model.ModelUploadOp`.
@@ -173,7 +140,7 @@ pub(crate) fn check_task_settings(
     }
 }
 
-fn collect_imports(body: &[Stmt], into: &mut HashMap<String, (String, Span)>) {
+pub(super) fn collect_imports(body: &[Stmt], into: &mut HashMap<String, (String, Span)>) {
     for stmt in body {
         match stmt {
             Stmt::Import(import) => {

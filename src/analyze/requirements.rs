@@ -280,9 +280,7 @@ pub(crate) fn requirements(components: &[Component], diagnostics: &mut Diagnosti
         }
     }
     // A prebuilt component runs in Google's image: nothing of it goes into ours.
-    let own = components
-        .iter()
-        .filter(|c| !matches!(c.source, crate::model::ComponentSource::Prebuilt(_)));
+    let own = components.iter().filter(|c| c.is_own());
     for component in own {
         let declares_packages = !component.packages.is_empty();
         for (module, span) in &component.imported_modules {

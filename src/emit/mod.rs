@@ -82,7 +82,7 @@ fn component_files(
     image: &str,
     notebook: &str,
 ) -> Result<Vec<(String, String)>, EmitError> {
-    if let crate::model::ComponentSource::Prebuilt(_) = component.source {
+    if !component.is_own() {
         return Ok(Vec::new());
     }
     let name = component.name.as_str();
@@ -140,10 +140,15 @@ fn pipeline_files(
     // What pipeline.py needs: kfp, and the package of the prebuilt components it imports.
     let mut requirements = vec![crate::analyze::KFP_REQUIREMENT.to_owned()];
     for component in &analysis.components {
-        if let crate::model::ComponentSource::Prebuilt(prebuilt) = &component.source
-            && !requirements.contains(&prebuilt.requirement)
+        let requirement = match &component.source {
+            crate::model::ComponentSource::Prebuilt(prebuilt) => Some(&prebuilt.requirement),
+            crate::model::ComponentSource::Importer(importer) => importer.requirement.as_ref(),
+            _ => None,
+        };
+        if let Some(requirement) = requirement
+            && !requirements.contains(requirement)
         {
-            requirements.push(prebuilt.requirement.clone());
+            requirements.push(requirement.clone());
         }
     }
     files.insert(

@@ -65,25 +65,34 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
         taken.insert(loader.clone());
         loaders.push(loader);
     }
-    let loads = analysis
+    let mut loads: Vec<String> = analysis
         .components
         .iter()
         .zip(&loaders)
-        .map(|(c, loader)| match &c.source {
+        .filter_map(|(c, loader)| match &c.source {
             // The same op of the same package (pipelines/requirements.txt pins it).
             ComponentSource::Prebuilt(prebuilt) if &prebuilt.python == loader => {
-                format!("from {} import {loader}", prebuilt.module)
+                Some(format!("from {} import {loader}", prebuilt.module))
             }
-            ComponentSource::Prebuilt(prebuilt) => format!(
+            ComponentSource::Prebuilt(prebuilt) => Some(format!(
                 "from {} import {} as {loader}",
                 prebuilt.module, prebuilt.python
-            ),
-            _ => format!(
+            )),
+            // Called as `dsl.importer(...)`.
+            ComponentSource::Importer(_) => None,
+            _ => Some(format!(
                 "{loader} = load_component({})",
                 python::string(c.name.as_str())
-            ),
+            )),
         })
         .collect();
+    if analysis.components.iter().any(|c| {
+        matches!(&c.source, ComponentSource::Importer(i) if i.class.starts_with("artifact_types."))
+    }) {
+        loads.push(
+            "from google_cloud_pipeline_components.types import artifact_types".to_owned(),
+        );
+    }
     let mut decorator_args = vec![format!("name={}", python::string(&pipeline.name))];
     if let Some(description) = &pipeline.description {
         decorator_args.push(format!("description={}", python::string(description)));
@@ -125,6 +134,7 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
     }
     let mut writer = Writer {
         pipeline,
+        components: &analysis.components,
         loaders: &loaders,
         variables: &variables,
         loop_variables: &loop_variables,
@@ -208,6 +218,7 @@ fn docstring(pipeline: &Pipeline) -> Vec<String> {
 
 struct Writer<'a> {
     pipeline: &'a Pipeline,
+    components: &'a [crate::model::Component],
     loaders: &'a [String],
     variables: &'a [String],
     loop_variables: &'a [String],
@@ -226,6 +237,40 @@ impl Writer<'_> {
     }
 
     /// A value as the Python code names it.
+    /// `dsl.importer(...)`'s arguments, the metadata's parameters named again.
+    fn importer_args(
+        &self,
+        importer: &crate::model::Importer,
+        task: &crate::model::Task,
+    ) -> Vec<String> {
+        let uri = task
+            .arguments
+            .iter()
+            .find(|(name, _)| name == "uri")
+            .map_or_else(|| "''".to_owned(), |(_, argument)| self.argument(argument));
+        let mut args = vec![
+            format!("artifact_uri={uri}"),
+            format!("artifact_class={}", importer.class),
+        ];
+        if importer.reimport {
+            args.push("reimport=True".to_owned());
+        }
+        if let Some(metadata) = &importer.metadata {
+            let params: Vec<(String, &str)> = importer
+                .metadata_params
+                .iter()
+                .map(|(input, param)| {
+                    (
+                        format!("{{{{$.inputs.parameters['{input}']}}}}"),
+                        param.as_str(),
+                    )
+                })
+                .collect();
+            args.push(format!("metadata={}", metadata_python(metadata, &params)));
+        }
+        args
+    }
+
     fn argument(&self, argument: &Argument) -> String {
         match argument {
             Argument::PipelineParam(param) => param.clone(),
@@ -310,12 +355,16 @@ impl Writer<'_> {
     fn task(&mut self, index: usize, depth: usize) {
         let task = &self.pipeline.tasks[index];
         let variable = &self.variables[index];
-        let loader = &self.loaders[task.component];
-        let args: Vec<String> = task
+        let mut loader = self.loaders[task.component].as_str();
+        let mut args: Vec<String> = task
             .arguments
             .iter()
             .map(|(name, argument)| format!("{name}={}", self.argument(argument)))
             .collect();
+        if let ComponentSource::Importer(importer) = &self.components[task.component].source {
+            loader = "dsl.importer";
+            args = self.importer_args(importer, task);
+        }
         let (earlier, later): (Vec<usize>, Vec<usize>) =
             task.after.iter().partition(|after| **after < index);
         let after = if earlier.is_empty() {
@@ -345,6 +394,37 @@ impl Writer<'_> {
             }
             self.lines.push(format!("{indent}){after}"));
         }
+    }
+}
+
+/// The importer's metadata as Python, each parameter placeholder the parameter's name.
+fn metadata_python(value: &serde_json::Value, params: &[(String, &str)]) -> String {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => match params.iter().find(|(placeholder, _)| placeholder == text) {
+            Some((_, param)) => (*param).to_owned(),
+            None => python::literal(value),
+        },
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|item| metadata_python(item, params))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(key, item)| format!(
+                    "{}: {}",
+                    metadata_python(&Value::String(key.clone()), params),
+                    metadata_python(item, params)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => python::literal(value),
     }
 }
 

@@ -50,7 +50,7 @@ pub(super) fn component(component: &Component, notebook: &str) -> Result<String,
             (&[][..], trim_lines(source))
         }
         // Runs in Google's image: it has no source here (`component_files` writes none).
-        ComponentSource::Prebuilt(_) => return Ok(String::new()),
+        ComponentSource::Prebuilt(_) | ComponentSource::Importer(_) => return Ok(String::new()),
     };
     imports.push("from kfp.dsl import executor");
     let mut user: Vec<&str> = user_imports

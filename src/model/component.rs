@@ -33,6 +33,27 @@ pub(crate) enum ComponentSource {
     Function { source: String },
     /// A Google Cloud Pipeline Component: it runs in Google's own image, as kfp compiles it.
     Prebuilt(Prebuilt),
+    /// `dsl.importer(...)`: no container; Vertex AI records an existing artifact. Its inputs are
+    /// `uri` and, for each pipeline parameter in the metadata, `metadata`, `metadata-2`...
+    Importer(Importer),
+}
+
+/// What an importer imports.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Importer {
+    pub(crate) artifact: crate::model::ArtifactType,
+    /// The URI when it is a constant (else the pipeline parameter given for `uri`).
+    pub(crate) constant_uri: Option<String>,
+    pub(crate) reimport: bool,
+    /// The metadata, pipeline parameters in it as `{{$.inputs.parameters['metadata']}}`.
+    pub(crate) metadata: Option<serde_json::Value>,
+    /// The notebook's `artifact_class` for `pipelines/pipeline.py`: `dsl.Model`, or
+    /// `artifact_types.VertexModel` of Google Cloud Pipeline Components.
+    pub(crate) class: String,
+    /// With a Google artifact class: the package `pipelines/pipeline.py` imports it from.
+    pub(crate) requirement: Option<String>,
+    /// The pipeline parameter each `metadata` input takes, in order.
+    pub(crate) metadata_params: Vec<(String, String)>,
 }
 
 /// A prebuilt component, with what kfp writes for it (from `data/gcpc/catalogue.json`).
@@ -66,6 +87,15 @@ pub(crate) struct Component {
 }
 
 impl Component {
+    /// Whether it runs in the shared `component_base` image (it has a source and a
+    /// `component.yaml` there), rather than Google's image or none (the importer).
+    pub(crate) fn is_own(&self) -> bool {
+        matches!(
+            self.source,
+            ComponentSource::Body { .. } | ComponentSource::Function { .. }
+        )
+    }
+
     /// The name kfp derives its tasks' names from (`train-model`, `model-upload`).
     pub(crate) fn kfp_name(&self) -> String {
         match &self.source {

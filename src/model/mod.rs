@@ -9,7 +9,9 @@ pub(crate) mod run_time_value;
 pub(crate) mod settings;
 mod types;
 
-pub(crate) use component::{Component, ComponentSource, Input, Output, Prebuilt, module_is_within};
+pub(crate) use component::{
+    Component, ComponentSource, Importer, Input, Output, Prebuilt, module_is_within,
+};
 pub(crate) use control::{
     Branch, Comparison, Condition, Group, GroupKind, Loop, LoopItems, Node, chain, channel_name,
     collected_output, exit_handler_of,

@@ -218,6 +218,33 @@ fn select_output(outputs: &mut DagOutputs, name: String, io: IoType, key: &str, 
     }
 }
 
+/// kfp's importer executor: the URI (the `uri` input, or a constant), the type, and what kfp
+/// writes only when set.
+fn importer_executor(importer: &crate::model::Importer) -> serde_json::Value {
+    let mut spec = serde_json::Map::new();
+    spec.insert(
+        "artifactUri".to_owned(),
+        match &importer.constant_uri {
+            Some(uri) => serde_json::json!({ "constant": uri }),
+            None => serde_json::json!({ "runtimeParameter": "uri" }),
+        },
+    );
+    if let Some(metadata) = &importer.metadata {
+        spec.insert("metadata".to_owned(), metadata.clone());
+    }
+    if importer.reimport {
+        spec.insert("reimport".to_owned(), serde_json::Value::Bool(true));
+    }
+    spec.insert(
+        "typeSchema".to_owned(),
+        serde_json::json!({
+            "schemaTitle": importer.artifact.schema_title(),
+            "schemaVersion": "0.0.1",
+        }),
+    );
+    serde_json::json!({ "importer": spec })
+}
+
 fn artifact_type(ty: crate::model::ArtifactType) -> ArtifactTypeSchema {
     ArtifactTypeSchema {
         schema_title: ty.schema_title(),
@@ -342,6 +369,15 @@ impl Specs {
                 .insert(component_key.clone(), ComponentEntry::Verbatim(spec));
             self.executors
                 .insert(executor_key, Executor::Verbatim(prebuilt.executor.clone()));
+        } else if let ComponentSource::Importer(importer) = &component.source {
+            self.components.insert(
+                component_key.clone(),
+                component_spec(component, executor_key.clone(), false).into(),
+            );
+            self.executors.insert(
+                executor_key,
+                Executor::Verbatim(importer_executor(importer)),
+            );
         } else {
             self.components.insert(
                 component_key.clone(),
