@@ -286,9 +286,9 @@ def expected_run_time(value: Any) -> Any:
         return value
     pieces: List[Any] = []
     for part in value["template"]:
-        if part == "time":
+        if "time" in part:
             pieces.append(FROZEN_TIME)
-        elif part == "uuid4":
+        elif "uuid4" in part:
             pieces.append(str(FROZEN_UUID))
         elif "text" in part:
             pieces.append(part["text"])
@@ -297,7 +297,7 @@ def expected_run_time(value: Any) -> Any:
         else:
             today = FROZEN_NOW.date()
             pieces.append(str(today) if part["today"] is None else today.strftime(part["today"]))
-    return pieces[0] if value["template"] == ["time"] else "".join(str(p) for p in pieces)
+    return pieces[0] if value.get("as_number") else "".join(str(p) for p in pieces)
 
 
 def expected_values(job: Dict[str, Any], *layers: Dict[str, Any]) -> Dict[str, Any]:
@@ -522,20 +522,34 @@ class MergeParametersTest(unittest.TestCase):
 
     def test_run_time_values(self) -> None:
         template = {"$run_time": "f'...'", "template": [
-            {"text": "gs://b/"}, {"now": None}, {"text": "/"}, {"now": "%Y%m%d-%H%M%S"},
-            {"text": "/"}, {"today": None}, {"text": "-"}, {"today": "%d.%m"}, {"text": "/"},
-            "uuid4", {"text": "/"}, "time"]}
+            {"text": "gs://b/"}, {"now": None, "call": "c1:1"}, {"text": "/"},
+            {"now": "%Y%m%d-%H%M%S", "call": "c1:2"}, {"text": "/"}, {"today": None, "call": "c1:3"},
+            {"text": "-"}, {"today": "%d.%m", "call": "c1:4"}, {"text": "/"},
+            {"uuid4": None, "call": "c1:5"}, {"text": "/"}, {"time": None, "call": "c1:6"}]}
         with frozen_run_time(self.runner):
-            evaluated = self.runner.evaluate_run_time_values(
-                {"path": template, "stamp": {"$run_time": "time.time()", "template": ["time"]},
-                 "plain": {"a": 1}})
+            evaluated = self.runner.evaluate_run_time_values({
+                "path": template,
+                "stamp": {"$run_time": "time.time()", "as_number": True,
+                          "template": [{"time": None, "call": "c2:1"}]},
+                "text_stamp": {"$run_time": "str(time.time())",
+                               "template": [{"time": None, "call": "c2:1"}]},
+                "plain": {"a": 1},
+            })
         self.assertEqual(evaluated, {
             "path": "gs://b/2026-01-02 03:04:05.678901/20260102-030405/2026-01-02-02.01/"
                     "12345678-1234-5678-1234-567812345678/1767323045.678901",
             "stamp": 1767323045.678901,
+            "text_stamp": "1767323045.678901",
             "plain": {"a": 1},
         })
         self.assertEqual(evaluated["path"], expected_run_time(template))
+        # One notebook call, one value per submission, however many parameters read it.
+        shared = {"$run_time": "RID", "template": [{"uuid4": None, "call": "c3:9"}]}
+        values = self.runner.evaluate_run_time_values({"a": shared, "b": dict(shared)})
+        self.assertEqual(values["a"], values["b"])
+        other = {"$run_time": "uuid.uuid4()", "template": [{"uuid4": None, "call": "c3:10"}]}
+        values = self.runner.evaluate_run_time_values({"a": shared, "b": other})
+        self.assertNotEqual(values["a"], values["b"])
         with self.assertRaises(self.runner.ParameterError):
             self.runner.evaluate_run_time_values({"x": {"$run_time": "?", "template": [{"eval": "1"}]}})
 
@@ -1012,7 +1026,7 @@ class CommandLineTest(SubmissionChecks):
         for name, value in run_time_values(self.tree).items():
             if name in overrides:
                 continue
-            self.assertIsInstance(printed.pop(name), float if value["template"] == ["time"] else str)
+            self.assertIsInstance(printed.pop(name), float if value.get("as_number") else str)
             expected.pop(name)
         self.assertEqual(floats(printed), floats(expected))
         result = subprocess.run(

@@ -138,14 +138,20 @@ fn run_time_values_are_templates_in_the_values_file() {
         serde_json::json!({
             "model_dir": {
                 "$run_time": "f\"gs://{PROJECT_ID}-bucket/trained_models/{datetime.datetime.now()}\"",
-                "template": [{"text": "gs://my-project-bucket/trained_models/"}, {"now": null}],
+                "template": [{"text": "gs://my-project-bucket/trained_models/"}, {"now": null, "call": "c4:80"}],
             },
+            // STAMP holds one call (cell 1): every parameter that reads it gets its value.
             "run_name": {
                 "$run_time": "\"run-\" + STAMP + \"-\" + str(date.today())",
-                "template": [{"text": "run-"}, {"now": "%Y%m%d-%H%M%S"}, {"text": "-"}, {"today": null}],
+                "template": [
+                    {"text": "run-"},
+                    {"now": "%Y%m%d-%H%M%S", "call": "c1:152"},
+                    {"text": "-"},
+                    {"today": null, "call": "c4:150"},
+                ],
             },
-            "run_id": {"$run_time": "str(uuid.uuid4())", "template": ["uuid4"]},
-            "started": {"$run_time": "time.time()", "template": ["time"]},
+            "run_id": {"$run_time": "str(uuid.uuid4())", "template": [{"uuid4": null, "call": "c4:183"}]},
+            "started": {"$run_time": "time.time()", "as_number": true, "template": [{"time": null, "call": "c4:213"}]},
         })
     );
     let job: serde_json::Value =

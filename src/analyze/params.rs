@@ -47,22 +47,34 @@ pub(crate) fn parameter_values(
         if let (Some(parts), Kind::Unknown(Unknown::Dynamic { what, .. })) =
             (value.run_time_parts(), &value.kind)
         {
-            let computed = RunTimeValue {
+            let mut computed = RunTimeValue {
                 source: what.clone(),
                 parts: parts.to_vec(),
+                as_number: false,
             };
-            let fits = param.ty == ParamType::String
-                || (param.ty == ParamType::Double && computed.is_number());
+            computed.as_number = param.ty == ParamType::Double && computed.is_bare_time();
+            let fits = param.ty == ParamType::String || computed.as_number;
             if fits {
                 run_time.insert(key.clone(), computed);
             } else {
+                let (what_kind, hint) = if computed.is_bare_time() {
+                    (
+                        "a number",
+                        "declare the parameter `float` (or `str`), or give it a value known when compiling",
+                    )
+                } else {
+                    (
+                        "text",
+                        "declare the parameter `str`, or give it a value known when compiling",
+                    )
+                };
                 diagnostics.push(Diagnostic::error(
                     value.span.or(*key_span),
                     format!(
-                        "pipeline parameter `{key}` is of type {}, but `pipeline_params` gives it `{what}`, text computed at each submission",
+                        "pipeline parameter `{key}` is of type {}, but `pipeline_params` gives it `{what}`, {what_kind} computed at each submission",
                         param.ty
                     ),
-                ).with_hint("declare the parameter `str`, or give it a value known when compiling"));
+                ).with_hint(hint));
             }
             continue;
         }

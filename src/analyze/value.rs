@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Span};
-use crate::model::run_time_value::Part;
+use crate::model::run_time_value::{Part, Source};
 use crate::python::ast::{BinOp, Expr, FStringPart};
 
 use super::suggest::did_you_mean;
@@ -422,7 +422,7 @@ impl Env {
                     for piece in b {
                         match piece {
                             Part::Text(t) => push_text(&mut pieces, t),
-                            other => pieces.push(other),
+                            other @ Part::Computed { .. } => pieces.push(other),
                         }
                     }
                     let first = if l.run_time_parts().is_some() { l } else { r };
@@ -499,13 +499,14 @@ impl Env {
 impl Env {
     /// The calls whose value is computed afresh at each submission (`RunTimeValue`):
     /// `datetime.now()`, `date.today()` (and their `.strftime(FORMAT)`), `time.time()`,
-    /// `uuid.uuid4()`, and `str(...)` of one of them.
+    /// `uuid.uuid4()`, and `str(...)` of one of them, recognised by what the notebook's
+    /// imports bind (`from datetime import datetime as dt; dt.now()` too).
     fn run_time_call(&self, expr: &Expr, source: &dyn Fn(Span) -> String) -> Option<Value> {
         let Expr::Call {
             func,
             args,
             keywords,
-            ..
+            span,
         } = expr
         else {
             return None;
@@ -513,15 +514,15 @@ impl Env {
         if !keywords.is_empty() {
             return None;
         }
-        let part = match (func.dotted_name().as_deref(), args.as_slice()) {
-            (Some("datetime.now" | "datetime.datetime.now"), []) => Part::Now(None),
-            (Some("date.today" | "datetime.date.today" | "datetime.today"), []) => {
-                Part::Today(None)
-            }
-            (Some("time.time"), []) => Part::Time,
-            (Some("uuid.uuid4" | "uuid4"), []) => Part::Uuid4,
-            (Some("str"), [inner]) => {
-                let value = self.eval(inner, source);
+        let dotted = func.dotted_name();
+        let origin = dotted.as_deref().and_then(|d| self.import_origin(d));
+        let computed = match (origin.as_deref(), args.as_slice()) {
+            (Some("datetime.datetime.now" | "datetime.datetime.today"), []) => Source::Now,
+            (Some("datetime.date.today"), []) => Source::Today,
+            (Some("time.time"), []) => Source::Time,
+            (Some("uuid.uuid4"), []) => Source::Uuid4,
+            _ if dotted.as_deref() == Some("str") && args.len() == 1 => {
+                let value = self.eval(&args[0], source);
                 let pieces = value.run_time_parts()?.to_vec();
                 return Some(value.with_run_time(
                     one_line(&source(expr.span())),
@@ -530,7 +531,8 @@ impl Env {
                 ));
             }
             _ => {
-                // `X.strftime(FORMAT)` of a time or date computed at submission.
+                // `X.strftime(FORMAT)` of a time or date computed at submission, called here or
+                // held by a constant.
                 let Expr::Attribute {
                     value: of, attr, ..
                 } = func.as_ref()
@@ -543,13 +545,33 @@ impl Env {
                 let Kind::Str(format) = self.eval(format, source).kind else {
                     return None;
                 };
-                let inner = self.run_time_call(of, source)?;
-                match inner.run_time_parts()? {
-                    [Part::Now(None)] => Part::Now(Some(format)),
-                    [Part::Today(None)] => Part::Today(Some(format)),
-                    _ => return None,
-                }
+                let inner = self.eval(of, source);
+                let [
+                    Part::Computed {
+                        source: of_source @ (Source::Now | Source::Today),
+                        format: None,
+                        call,
+                    },
+                ] = inner.run_time_parts()?
+                else {
+                    return None;
+                };
+                let part = Part::Computed {
+                    source: *of_source,
+                    format: Some(format),
+                    call: call.clone(),
+                };
+                return Some(inner.with_run_time(
+                    one_line(&source(expr.span())),
+                    vec![part],
+                    Some(expr.span()),
+                ));
             }
+        };
+        let part = Part::Computed {
+            source: computed,
+            format: None,
+            call: format!("c{}:{}", span.cell + 1, span.start),
         };
         Some(Value::new(
             Kind::Unknown(Unknown::Dynamic {
@@ -653,6 +675,11 @@ mod tests {
         let source = |span: Span| text[span.start..span.end].to_owned();
         let mut last = None;
         for top in &stmts {
+            if let Stmt::Import(import) = &top.stmt {
+                for (binding, origin) in super::super::prebuilt::import_origins(import) {
+                    env.bind_import(&binding, import.span, origin);
+                }
+            }
             if let Stmt::Assign { targets, value, .. } = &top.stmt {
                 let v = env.eval(value, &source);
                 if let Some(Expr::Name(name, _)) = targets.first() {
@@ -662,6 +689,42 @@ mod tests {
             }
         }
         last.unwrap()
+    }
+
+    /// Calls computed at submission are known by what the imports bind, and a constant holds
+    /// one call: its pieces share the call's name, so they share one value per submission.
+    #[test]
+    fn run_time_calls_follow_the_imports() {
+        let parts =
+            |setup: &str, expr: &str| eval_in(setup, expr).run_time_parts().map(<[Part]>::to_vec);
+        let stamp = parts(
+            "from datetime import datetime as dt\nSTAMP = dt.now()",
+            "f'{STAMP.strftime(\"%Y\")}-{STAMP}'",
+        )
+        .expect("a run-time value");
+        let [
+            Part::Computed {
+                source: Source::Now,
+                format: Some(format),
+                call: first,
+            },
+            Part::Text(dash),
+            Part::Computed {
+                source: Source::Now,
+                format: None,
+                call: second,
+            },
+        ] = stamp.as_slice()
+        else {
+            panic!("{stamp:?}")
+        };
+        assert_eq!((format.as_str(), dash.as_str()), ("%Y", "-"));
+        assert_eq!(first, second);
+        assert!(parts("from time import time", "str(time())").is_some());
+        assert!(parts("import uuid as u", "u.uuid4()").is_some());
+        // `datetime.now()` of the module is an AttributeError in Python, not a time.
+        assert!(parts("import datetime", "datetime.now()").is_none());
+        assert!(parts("", "uuid4()").is_none());
     }
 
     #[test]
@@ -682,7 +745,11 @@ mod tests {
             &Unknown::Dynamic {
                 what: "datetime.datetime.now()".into(),
                 via: None,
-                run_time: Some(vec![Part::Now(None)]),
+                run_time: Some(vec![Part::Computed {
+                    source: Source::Now,
+                    format: None,
+                    call: "c1:42".into(),
+                }]),
             }
         );
         assert_eq!(v.to_json(), None);

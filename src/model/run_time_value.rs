@@ -6,22 +6,42 @@
 //! each submission (the runner service, so the schedule too, and `pipeline_runner.py`)
 //! evaluates it: see `evaluate_run_time_values` in `templates/runner/pipeline_runner.py`.
 
-use serde::Serialize;
-
-/// One piece of the value, as Python's `str()` writes it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Part {
-    Text(String),
-    /// `datetime.now()`, or `datetime.now().strftime(FORMAT)`: local time where it is
-    /// submitted (UTC on Cloud Run).
-    Now(Option<String>),
-    /// `date.today()`, or `date.today().strftime(FORMAT)`.
-    Today(Option<String>),
+/// What a piece computes, as the notebook's call does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// `datetime.now()`: local time where it is submitted (UTC on Cloud Run).
+    Now,
+    /// `date.today()`.
+    Today,
     /// `time.time()`: seconds since the epoch.
     Time,
     /// `uuid.uuid4()`.
     Uuid4,
+}
+
+impl Source {
+    fn key(self) -> &'static str {
+        match self {
+            Source::Now => "now",
+            Source::Today => "today",
+            Source::Time => "time",
+            Source::Uuid4 => "uuid4",
+        }
+    }
+}
+
+/// One piece of the value.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Part {
+    Text(String),
+    /// A call, as Python's `str()` writes its result, or `.strftime(format)` when given.
+    /// `call` names the call in the notebook (`c4:120`): pieces of one call share one value
+    /// per submission, as the notebook's constant held one value.
+    Computed {
+        source: Source,
+        format: Option<String>,
+        call: String,
+    },
 }
 
 /// The template of a value computed at submission, with the notebook's expression.
@@ -30,28 +50,54 @@ pub(crate) struct RunTimeValue {
     /// The notebook's expression, for whoever reads the values file.
     pub(crate) source: String,
     pub(crate) parts: Vec<Part>,
-}
-
-/// How the values file writes it: an object no parameter value takes, since only string
-/// (and, for a bare `time.time()`, float) parameters get one.
-#[derive(Serialize)]
-struct Written<'a> {
-    #[serde(rename = "$run_time")]
-    source: &'a str,
-    template: &'a [Part],
+    /// A bare `time.time()` for a `float` parameter: a number, not text.
+    pub(crate) as_number: bool,
 }
 
 impl RunTimeValue {
+    /// As the values file writes it: `{"$run_time": <expression>, "template": [...]}`, an
+    /// object no parameter value takes, since only `str` (and `float`) parameters get one.
     pub(crate) fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(Written {
-            source: &self.source,
-            template: &self.parts,
-        })
-        .unwrap_or_default()
+        let template: Vec<serde_json::Value> = self
+            .parts
+            .iter()
+            .map(|part| match part {
+                Part::Text(text) => serde_json::json!({ "text": text }),
+                Part::Computed {
+                    source,
+                    format,
+                    call,
+                } => {
+                    let mut piece = serde_json::Map::new();
+                    piece.insert(
+                        source.key().to_owned(),
+                        format
+                            .as_ref()
+                            .map_or(serde_json::Value::Null, |f| f.clone().into()),
+                    );
+                    piece.insert("call".to_owned(), call.clone().into());
+                    serde_json::Value::Object(piece)
+                }
+            })
+            .collect();
+        let mut written = serde_json::Map::new();
+        written.insert("$run_time".to_owned(), self.source.clone().into());
+        if self.as_number {
+            written.insert("as_number".to_owned(), true.into());
+        }
+        written.insert("template".to_owned(), template.into());
+        serde_json::Value::Object(written)
     }
 
-    /// Whether it is a bare `time.time()`, a number rather than text.
-    pub(crate) fn is_number(&self) -> bool {
-        self.parts == [Part::Time]
+    /// Whether it is a bare `time.time()`, which a `float` parameter takes as a number.
+    pub(crate) fn is_bare_time(&self) -> bool {
+        matches!(
+            self.parts.as_slice(),
+            [Part::Computed {
+                source: Source::Time,
+                format: None,
+                ..
+            }]
+        )
     }
 }

@@ -199,33 +199,40 @@ RUN_TIME_SOURCES: Dict[str, Any] = {
 }
 
 
-def _run_time_part(part: Any) -> Any:
-    """One piece of a template, as Python's `str()` (or `.strftime`) writes it."""
-    if part == "time":
-        return RUN_TIME_SOURCES["time"]()
-    if part == "uuid4":
-        return str(RUN_TIME_SOURCES["uuid4"]())
-    if isinstance(part, dict) and len(part) == 1:
-        (kind, argument), = part.items()
-        if kind == "text" and isinstance(argument, str):
-            return argument
-        if kind in ("now", "today") and (argument is None or isinstance(argument, str)):
-            moment = RUN_TIME_SOURCES[kind]()
-            return str(moment) if argument is None else moment.strftime(argument)
+def _run_time_part(part: Any, calls: Dict[str, Any]) -> Any:
+    """One piece of a template, as Python's `str()` (or `.strftime`) writes it. Pieces of the
+    same notebook call (`call`) share one value per submission, as its constant did."""
+    if isinstance(part, dict):
+        kinds = [key for key in part if key != "call"]
+        if kinds == ["text"] and isinstance(part["text"], str):
+            return part["text"]
+        if len(kinds) == 1 and kinds[0] in RUN_TIME_SOURCES:
+            kind = kinds[0]
+            argument = part[kind]
+            key = (kind, str(part.get("call", id(part))))
+            if key not in calls:
+                calls[key] = RUN_TIME_SOURCES[kind]()
+            value = calls[key]
+            if kind in ("now", "today") and isinstance(argument, str):
+                return value.strftime(argument)
+            if argument is None:
+                return value if kind == "time" else str(value)
     raise ParameterError([f"unknown piece {part!r} in a value computed at submission"])
 
 
 def evaluate_run_time_values(values: Mapping[str, Any]) -> Dict[str, Any]:
     """`values` with each value computed at submission (`{"$run_time": ..., "template": [...]}`)
-    evaluated now: its pieces joined as text, or a bare `time.time()` as a number."""
+    evaluated now: its pieces joined as text, or a bare `time.time()` as a number when the
+    template says `as_number`."""
     evaluated: Dict[str, Any] = {}
+    calls: Dict[Any, Any] = {}
     for name, value in values.items():
         if isinstance(value, dict) and RUN_TIME_KEY in value:
             template = value.get("template")
             if not isinstance(template, list) or not template:
                 raise ParameterError([f"{name}: a value computed at submission needs a template"])
-            pieces = [_run_time_part(part) for part in template]
-            value = pieces[0] if template == ["time"] else "".join(str(p) for p in pieces)
+            pieces = [_run_time_part(part, calls) for part in template]
+            value = pieces[0] if value.get("as_number") else "".join(str(p) for p in pieces)
         evaluated[name] = value
     return evaluated
 
