@@ -164,3 +164,14 @@ fn run_time_values_are_templates_in_the_values_file() {
     assert!(file(&compiled, "cloud_run/run_pipeline/Dockerfile")
         .contains(r#"COPY ["pipelines/runtime_parameters/pipeline_parameter_values.json", "/app/pipeline_parameter_values.json"]"#));
 }
+
+/// `--experiment` wins over `vertex_experiment_tracking_name`, whose value is then not read.
+#[test]
+fn the_experiment_flag_wins_over_the_notebook() {
+    let mut options = Options::default();
+    options
+        .flags
+        .insert("experiment".to_owned(), "fixed-exp".to_owned());
+    let compiled = compiled_fixture("errors", "experiment_name_invalid.py", &options);
+    assert!(file(&compiled, "configs/defaults.yaml").contains("experiment: fixed-exp"));
+}

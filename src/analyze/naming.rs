@@ -114,7 +114,8 @@ pub(crate) fn check_resource_names(
         .err()
         .or((settings.gs_bucket_name.len() > 58)
             .then_some("with `-logs` for its access-log bucket, it is longer than 63 characters"));
-    if let Some(problem) = bucket_problem {
+    // A bucket name derived from a bad project ID is not a second mistake.
+    if let Some(problem) = bucket_problem.filter(|_| is_project_id(&settings.project_id)) {
         if derived.contains(&"gs_bucket_name") {
             if prefix_ok {
                 refused_derived.push(format!(

@@ -47,10 +47,11 @@ pub(crate) fn chosen_call<'a>(
     };
     let in_cell = calls.iter().rev().find(|call| call.span.cell + 1 == cell);
     if in_cell.is_none() {
-        let call_cells: Vec<String> = calls
+        let mut call_cells: Vec<String> = calls
             .iter()
             .map(|c| (c.span.cell + 1).to_string())
             .collect();
+        call_cells.dedup();
         diagnostics.push(
             Diagnostic::error(None, format!("`--options-call {cell}`: cell {cell} calls neither `AutoMLOps.go`, `generate` nor `launchAll`"))
                 .with_hint(if call_cells.is_empty() {
@@ -142,6 +143,16 @@ pub(crate) fn resolve(
             };
             if spec.name == "run_local" {
                 use_ci_disagrees(&values, "run_local", value, *span, diagnostics);
+            }
+            // (`use_ci` and `run_local` may agree: `use_ci_disagrees` checks them.)
+            if let Some(other) = written
+                .get(spec.name)
+                .filter(|other| *other != as_written && spec.name != "run_local")
+            {
+                diagnostics.push(
+                    Diagnostic::error(*span, format!("`{as_written}` and `{other}` are one option (named once as in AutoMLOps 1.0, once as in 1.2), given twice"))
+                        .with_hint("keep one of them"),
+                );
             }
             spans.insert(spec.name, *span);
             values.insert(spec.name, value.clone());
@@ -292,10 +303,10 @@ pub(crate) fn resolve(
         && let Some(at) = entries.iter().position(|(key, _, _)| key == EXPERIMENT_KEY)
     {
         let (_, key_span, value) = entries.remove(at);
-        let name = experiment_name(&value, key_span, read.diagnostics);
-        // The option (or `--experiment`) wins over the key.
-        if settings.experiment.is_none() {
-            settings.experiment = name;
+        // The option (or `--experiment`) wins over the key, which is then not read at all;
+        // `None` means no experiment, as AutoMLOps submits it.
+        if settings.experiment.is_none() && value.kind != Kind::None {
+            settings.experiment = experiment_name(&value, key_span, read.diagnostics);
         }
     }
     if let Some(name) = &settings.experiment

@@ -408,6 +408,11 @@ fn read_decorator(
         ),
         _ => Vec::new(),
     };
+    // `None` is every decorator argument's default, in kfp and in AutoMLOps.
+    let args = args
+        .into_iter()
+        .filter(|arg| arg.value.kind != super::value::Kind::None)
+        .collect();
     (callee_name(decorator).unwrap_or_default(), args)
 }
 
@@ -500,10 +505,26 @@ fn scan_call(
             Diagnostic::error(*span, "`AutoMLOps.makeComponent(...)` must be the first statement of a `%%define_component` cell")
                 .with_hint("put `%%define_component` on the cell's first line and the call right after it"),
         ),
-        // `provision`, `deprovision`, `deploy` and `clear_cache` act on what `generate` wrote
-        // (apply the infrastructure, build and run, forget cached definitions): the compile
-        // writes the same codebase with or without them.
-        _ => {}
+        // `provision`, `deprovision`, `deploy`, `run` and `clear_cache` act on what `generate`
+        // wrote (apply the infrastructure, build and run, forget cached definitions): the
+        // compile writes the same codebase with or without them.
+        "AutoMLOps.provision" | "AutoMLOps.deprovision" | "AutoMLOps.deploy" | "AutoMLOps.run"
+        | "AutoMLOps.clear_cache" | "AutoMLOps.makeComponent" => {}
+        other => {
+            if let Some(function) = other.strip_prefix("AutoMLOps.") {
+                let known = [
+                    "go", "generate", "launchAll", "provision", "deprovision", "deploy", "run",
+                    "monitor", "clear_cache", "makeComponent", "makePipeline",
+                ];
+                diagnostics.push(
+                    Diagnostic::warning(*span, format!("AutoMLOps has no function `{function}`; this call is ignored"))
+                        .with_optional_hint(
+                            super::suggest::did_you_mean(function, known)
+                                .map(|s| format!("did you mean `AutoMLOps.{s}`?")),
+                        ),
+                );
+            }
+        }
     }
 }
 
