@@ -921,11 +921,23 @@ class CommandLineTest(SubmissionChecks):
         compiled = self.job["pipelineSpec"]["deploymentSpec"]["executors"]
         self.assertEqual(sorted(sent), sorted(compiled))
         pinned = copy.deepcopy(self.job["pipelineSpec"])
+
+        def pin(image: str) -> str:
+            return image[: -len("latest")] + "abc1234" if image.endswith(":latest") else image
+
         for name, executor in compiled.items():
-            image = executor["container"]["image"]
-            want = image[: -len("latest")] + "abc1234" if image.endswith(":latest") else image
+            if "container" not in executor:  # an importer
+                continue
+            want = pin(executor["container"]["image"])
             self.assertEqual(sent[name]["container"]["image"], want, name)
             pinned["deploymentSpec"]["executors"][name]["container"]["image"] = want
+        # A component run as a Vertex AI CustomJob runs the image of its worker pools.
+        for name, component in pinned["components"].items():
+            pools = component.get("inputDefinitions", {}).get("parameters", {}).get("worker_pool_specs")
+            for pool in (pools or {}).get("defaultValue", []):
+                want = pin(pool["container_spec"]["image_uri"])
+                pool["container_spec"]["image_uri"] = want
+                self.assertTrue(want.endswith(":abc1234"), name)
         # Everything else reaches Vertex AI as compiled: the pinned copy is read back by the
         # client with PyYAML, which must still read every float default as a float.
         self.assertEqual(floats(without_caching(posts[0]["body"]["pipelineSpec"])),

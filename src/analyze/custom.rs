@@ -245,6 +245,7 @@ pub(crate) fn components(
             packages: Vec::new(),
             imported_modules,
             defined_at: name_span.unwrap_or(site.call_span),
+            custom_job: None,
         });
     }
     components

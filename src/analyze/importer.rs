@@ -253,6 +253,7 @@ impl Reader<'_> {
             packages: Vec::new(),
             imported_modules: Vec::new(),
             defined_at: span,
+            custom_job: None,
         })
     }
 

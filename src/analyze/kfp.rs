@@ -221,6 +221,7 @@ pub(crate) fn components(
             packages,
             imported_modules: site.facts.imported_modules.clone(),
             defined_at: def.name_span,
+            custom_job: None,
         });
     }
     components

@@ -10,6 +10,7 @@ mod catalogue;
 mod control;
 mod cron;
 mod custom;
+mod custom_job;
 mod docstring;
 mod free_names;
 mod importer;
@@ -87,7 +88,7 @@ pub(crate) fn analyze(
         unreadable_definitions: scan.unreadable_definitions,
         ..wiring::Failed::default()
     };
-    let (components, pipeline) = if settings.use_kfp_spec {
+    let (mut components, pipeline) = if settings.use_kfp_spec {
         let Some(site) = bound_pipeline(&scan.kfp_pipelines, call, diagnostics) else {
             if !scan.unreadable_definitions {
                 diagnostics.push(missing_pipeline(true, &scan));
@@ -155,6 +156,9 @@ pub(crate) fn analyze(
     };
     let mut pipeline = pipeline?;
     prebuilt::check_task_settings(&pipeline, &components, diagnostics);
+    if let Some(specs) = &resolved.custom_training_job_specs {
+        custom_job::apply(specs, &mut components, diagnostics);
+    }
     if let Some(cycle) = pipeline.cycle() {
         let names: Vec<String> = cycle
             .iter()

@@ -30,6 +30,8 @@ pub(crate) struct Resolved {
     pub(crate) use_kfp_spec_given: bool,
     /// `pipeline_params`, still as a value so entries keep their spans.
     pub(crate) pipeline_params: Option<Value>,
+    /// AutoMLOps's `custom_training_job_specs`, read against the components.
+    pub(crate) custom_training_job_specs: Option<Value>,
 }
 
 /// Command-line flags, as raw text keyed by option name (snake case).
@@ -74,6 +76,7 @@ pub(crate) fn resolve(
     let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
     let mut spans: BTreeMap<&'static str, Span> = BTreeMap::new();
     let mut github_actions = None;
+    let mut custom_training_job_specs = None;
     // The name each option was given by in the notebook (`artifact_repo_name` for ours
     // `af_registry_name`), for messages in the notebook's own words.
     let mut written: BTreeMap<&'static str, String> = BTreeMap::new();
@@ -96,6 +99,10 @@ pub(crate) fn resolve(
                 written.insert("run_local", name.clone());
                 continue;
             }
+            if name == "custom_training_job_specs" {
+                custom_training_job_specs = Some(value.clone());
+                continue;
+            }
             let as_written = name;
             let name = RENAMED
                 .iter()
@@ -108,14 +115,7 @@ pub(crate) fn resolve(
                 let is_unused = matches!(value.kind, Kind::None | Kind::Bool(false))
                     || unused.contains(&"*")
                     || value.as_str().is_some_and(|v| unused.contains(&v));
-                // Ignoring it would run a GPU training step on the default machine.
-                let empty_list = matches!(&value.kind, Kind::List(items) if items.is_empty());
-                if name == "custom_training_job_specs" && !is_unused && !empty_list {
-                    diagnostics.push(
-                        Diagnostic::error(*span, "not supported yet: `custom_training_job_specs` (running components as Vertex AI custom jobs); without it they would run on the default machine, without their GPUs")
-                            .with_hint("give the task its resources instead, which Vertex AI Pipelines honours: `.set_accelerator_type(\"NVIDIA_TESLA_A100\")`, `.set_accelerator_limit(1)`, `.set_cpu_limit(...)`, `.set_memory_limit(...)`, and drop `custom_training_job_specs`"),
-                    );
-                } else if !is_unused && name != "custom_training_job_specs" {
+                if !is_unused {
                     diagnostics.push(
                         Diagnostic::warning(
                             *span,
@@ -337,6 +337,7 @@ pub(crate) fn resolve(
         settings,
         use_kfp_spec_given,
         pipeline_params,
+        custom_training_job_specs,
     }
 }
 

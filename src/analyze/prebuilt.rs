@@ -224,5 +224,6 @@ fn component(op: &Op, span: Option<Span>, version: &str) -> Result<Component, St
         packages: Vec::new(),
         imported_modules: vec![(acts_on.to_owned(), defined_at)],
         defined_at,
+        custom_job: None,
     })
 }

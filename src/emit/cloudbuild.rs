@@ -57,8 +57,14 @@ path, latest, pinned = sys.argv[1:4]
 with open(path) as f:
     job = json.load(f)
 for executor in job["pipelineSpec"]["deploymentSpec"]["executors"].values():
-    if executor["container"]["image"] == latest:
+    if executor.get("container", {}).get("image") == latest:
         executor["container"]["image"] = pinned
+# Components run as Vertex AI CustomJobs name the image in their worker pools.
+for component in job["pipelineSpec"]["components"].values():
+    pools = component.get("inputDefinitions", {}).get("parameters", {}).get("worker_pool_specs", {})
+    for pool in pools.get("defaultValue", []):
+        if pool.get("container_spec", {}).get("image_uri") == latest:
+            pool["container_spec"]["image_uri"] = pinned
 with open(path, "w") as f:
     json.dump(job, f, indent=2, sort_keys=True)
 "#;

@@ -145,10 +145,11 @@ fn pipeline_files(
             crate::model::ComponentSource::Importer(importer) => importer.requirement.as_ref(),
             _ => None,
         };
-        if let Some(requirement) = requirement
-            && !requirements.contains(requirement)
-        {
-            requirements.push(requirement.clone());
+        let job = component.custom_job.as_ref().map(|job| &job.requirement);
+        for requirement in requirement.into_iter().chain(job) {
+            if !requirements.contains(requirement) {
+                requirements.push(requirement.clone());
+            }
         }
     }
     files.insert(

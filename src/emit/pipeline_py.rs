@@ -80,12 +80,31 @@ pub(super) fn pipeline(analysis: &Analysis, notebook: &str) -> Result<String, as
             )),
             // Called as `dsl.importer(...)`.
             ComponentSource::Importer(_) => None,
+            // AutoMLOps's custom_training_job_specs: the component wrapped as GCPC wraps it.
+            _ if c.custom_job.is_some() => {
+                let arguments = c
+                    .custom_job
+                    .iter()
+                    .flat_map(|job| &job.arguments)
+                    .map(|(name, value)| format!(", {name}={}", python::literal(value)));
+                Some(format!(
+                    "{loader} = create_custom_training_job_from_component(load_component({}){})",
+                    python::string(c.name.as_str()),
+                    arguments.collect::<String>()
+                ))
+            }
             _ => Some(format!(
                 "{loader} = load_component({})",
                 python::string(c.name.as_str())
             )),
         })
         .collect();
+    if analysis.components.iter().any(|c| c.custom_job.is_some()) {
+        loads.insert(
+            0,
+            "from google_cloud_pipeline_components.v1.custom_job import create_custom_training_job_from_component".to_owned(),
+        );
+    }
     if analysis.components.iter().any(|c| {
         matches!(&c.source, ComponentSource::Importer(i) if i.class.starts_with("artifact_types."))
     }) {

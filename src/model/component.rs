@@ -84,6 +84,21 @@ pub(crate) struct Component {
     /// each with where it is imported.
     pub(crate) imported_modules: Vec<(String, Span)>,
     pub(crate) defined_at: Span,
+    /// AutoMLOps's `custom_training_job_specs` entry for it: it runs as a Vertex AI `CustomJob`.
+    pub(crate) custom_job: Option<CustomJob>,
+}
+
+/// A component run as a Vertex AI `CustomJob`, as GCPC's `create_custom_training_job_from_component`
+/// compiles it: GCPC's `CustomTrainingJobOp` with the component's container as its worker.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct CustomJob {
+    /// The arguments of `create_custom_training_job_from_component`, as given, in order.
+    pub(crate) arguments: Vec<(String, serde_json::Value)>,
+    /// `CustomTrainingJobOp`'s component spec and executor, verbatim.
+    pub(crate) op_component: serde_json::Value,
+    pub(crate) op_executor: serde_json::Value,
+    /// `google-cloud-pipeline-components==2.22.0`.
+    pub(crate) requirement: String,
 }
 
 impl Component {

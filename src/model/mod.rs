@@ -10,7 +10,7 @@ pub(crate) mod settings;
 mod types;
 
 pub(crate) use component::{
-    Component, ComponentSource, Importer, Input, Output, Prebuilt, module_is_within,
+    Component, ComponentSource, CustomJob, Importer, Input, Output, Prebuilt, module_is_within,
 };
 pub(crate) use control::{
     Branch, Comparison, Condition, Group, GroupKind, Loop, LoopItems, Node, chain, channel_name,

@@ -223,7 +223,6 @@ pub(crate) const UNSUPPORTED_OPTIONS: &[(&str, &[&str])] = &[
     ("artifact_repo_type", &["artifact-registry"]),
     ("cloud_tasks_queue_location", &["us-central1"]),
     ("cloud_tasks_queue_name", &["queueing-svc"]),
-    ("custom_training_job_specs", &[]),
     ("deployment_framework", &["cloud-build", "github-actions"]),
     ("hide_warnings", &["*"]),
     ("precheck", &["*"]),

@@ -2,6 +2,7 @@
 //! per component (`components/<name>/component.yaml`), which kfp loads with
 //! `load_component_from_file`.
 
+mod custom_job;
 mod flow;
 mod ir;
 
@@ -369,6 +370,14 @@ impl Specs {
                 .insert(component_key.clone(), ComponentEntry::Verbatim(spec));
             self.executors
                 .insert(executor_key, Executor::Verbatim(prebuilt.executor.clone()));
+        } else if let Some(job) = &component.custom_job {
+            let own = component_spec(component, executor_key.clone(), false);
+            let (spec, executor) =
+                custom_job::custom_job(component, job, &self.image, &own, &executor_key);
+            self.components
+                .insert(component_key.clone(), ComponentEntry::Verbatim(spec));
+            self.executors
+                .insert(executor_key, Executor::Verbatim(executor));
         } else if let ComponentSource::Importer(importer) = &component.source {
             self.components.insert(
                 component_key.clone(),

@@ -445,12 +445,21 @@ def pin_images(job: Mapping[str, Any], tag: str) -> Dict[str, Any]:
     if not _IMAGE_TAG_PATTERN.match(tag):
         raise ConfigError(f"{tag!r} is not a Docker image tag")
     pinned = copy.deepcopy(dict(job))
-    executors = pinned.get("pipelineSpec", {}).get("deploymentSpec", {}).get("executors", {})
-    for executor in executors.values():
+    spec = pinned.get("pipelineSpec", {})
+    for executor in spec.get("deploymentSpec", {}).get("executors", {}).values():
         container = executor.get("container") or {}
         image = container.get("image", "")
         if image.endswith(":latest"):
             container["image"] = image[: -len("latest")] + tag
+    # A component run as a Vertex AI CustomJob names its image in its worker pools.
+    for component in spec.get("components", {}).values():
+        parameters = (component.get("inputDefinitions") or {}).get("parameters") or {}
+        pools = (parameters.get("worker_pool_specs") or {}).get("defaultValue") or []
+        for pool in pools if isinstance(pools, list) else []:
+            container = pool.get("container_spec") or {} if isinstance(pool, dict) else {}
+            image = container.get("image_uri", "")
+            if isinstance(image, str) and image.endswith(":latest"):
+                container["image_uri"] = image[: -len("latest")] + tag
     return pinned
 
 

@@ -18,8 +18,9 @@ def load_component(name):
     return load_component_from_file(str(ROOT / 'components' / name / 'component.yaml'))
 
 
+from google_cloud_pipeline_components.v1.custom_job import create_custom_training_job_from_component
 create_dataset = load_component('create_dataset')
-train_model = load_component('train_model')
+train_model = create_custom_training_job_from_component(load_component('train_model'), display_name='train-model-accelerated', machine_type='a2-highgpu-1g', accelerator_type='NVIDIA_TESLA_A100', accelerator_count='1')
 deploy_model = load_component('deploy_model')
 
 
