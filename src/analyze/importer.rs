@@ -32,21 +32,8 @@ pub(crate) fn components(
     gcpc_version: Option<&str>,
     diagnostics: &mut Diagnostics,
 ) -> Vec<(Span, Component)> {
-    let mut imports = HashMap::new();
-    super::prebuilt::collect_imports(&def.body, &mut imports);
-    let origin = |dotted: &str| -> Option<String> {
-        let (root, rest) = dotted
-            .split_once('.')
-            .map_or((dotted, None), |(r, t)| (r, Some(t)));
-        let base = match imports.get(root) {
-            Some((origin, _)) => origin.clone(),
-            None => env.import_origin(root)?,
-        };
-        Some(match rest {
-            Some(rest) => format!("{base}.{rest}"),
-            None => base,
-        })
-    };
+    let imports = super::prebuilt::Imports::of(def, env);
+    let origin = |dotted: &str| imports.origin(dotted).map(|(origin, _)| origin);
     // The pipeline's parameters and their types, which metadata may read.
     let params: HashMap<&str, ParamType> = def
         .params

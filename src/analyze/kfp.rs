@@ -483,7 +483,8 @@ impl Body<'_> {
             // Google Cloud Pipeline Components and the importer, imported where they are used:
             // their calls are read before the body (`prebuilt`, `importer`).
             Stmt::Import(import)
-                if super::prebuilt::import_origins(import)
+                if import
+                    .origins()
                     .iter()
                     .all(|(_, origin)| super::prebuilt::is_prebuilt(origin)) =>
             {}

@@ -9,7 +9,7 @@ use crate::model::{
     ArtifactType, Component, ComponentName, ComponentSource, Input, IoType, Output, ParamType,
     Prebuilt,
 };
-use crate::python::ast::{FunctionDef, Import, Stmt};
+use crate::python::ast::{FunctionDef, Stmt};
 
 use super::catalogue::{Io, Op, catalogue};
 use super::suggest::did_you_mean;
@@ -36,24 +36,6 @@ fn is_importer(origin: &str) -> bool {
 
 const HINT: &str = "run the step inside a component of your own with the `google-cloud-aiplatform` client, or keep this pipeline in AutoMLOps until automlops supports it";
 
-/// What each name an import binds names: `ModelUploadOp` is
-/// `google_cloud_pipeline_components.v1.model.ModelUploadOp`.
-pub(crate) fn import_origins(import: &Import) -> Vec<(String, String)> {
-    import
-        .names
-        .iter()
-        .map(|name| {
-            let binding = name.binding(import.from.is_some()).to_owned();
-            let origin = match &import.from {
-                Some(module) => format!("{module}.{}", name.name),
-                None if name.alias.is_some() => name.name.clone(),
-                None => binding.clone(),
-            };
-            (binding, origin)
-        })
-        .collect()
-}
-
 /// The prebuilt components the pipeline names, as Python binds them (its own imports, else the
 /// notebook's): each name it reads that is an op of the catalogue becomes a component, called
 /// by that name. A name of Google Cloud Pipeline Components that is no op we carry (or a
@@ -66,16 +48,11 @@ pub(crate) fn components(
     failed: &mut std::collections::BTreeSet<String>,
     diagnostics: &mut Diagnostics,
 ) -> Vec<(String, Component)> {
-    let mut body_imports: HashMap<String, (String, Span)> = HashMap::new();
-    collect_imports(&def.body, &mut body_imports);
+    let imports = Imports::of(def, env);
     let mut found = Vec::new();
     for name in used_names {
-        let (origin, span) = match body_imports.get(&name) {
-            Some((origin, span)) => (origin.clone(), Some(*span)),
-            None => match env.import_origin(&name) {
-                Some(origin) => (origin, env.get(&name).and_then(|v| v.span)),
-                None => continue,
-            },
+        let Some((origin, span)) = imports.origin(&name) else {
+            continue;
         };
         if !is_gcpc(&origin) || origin.starts_with("google_cloud_pipeline_components.types") {
             continue;
@@ -140,17 +117,50 @@ pub(crate) fn check_task_settings(
     }
 }
 
-pub(super) fn collect_imports(body: &[Stmt], into: &mut HashMap<String, (String, Span)>) {
-    for stmt in body {
-        match stmt {
-            Stmt::Import(import) => {
-                for (binding, origin) in import_origins(import) {
-                    into.insert(binding, (origin, import.span));
+/// What the names a pipeline body reads were imported as: its own imports (inside blocks
+/// too), else the notebook's.
+pub(super) struct Imports<'a> {
+    body: HashMap<String, (String, Span)>,
+    env: &'a Env,
+}
+
+impl<'a> Imports<'a> {
+    pub(super) fn of(def: &FunctionDef, env: &'a Env) -> Self {
+        fn collect(body: &[Stmt], into: &mut HashMap<String, (String, Span)>) {
+            for stmt in body {
+                match stmt {
+                    Stmt::Import(import) => {
+                        for (binding, origin) in import.origins() {
+                            into.insert(binding, (origin, import.span));
+                        }
+                    }
+                    Stmt::With { body, .. } => collect(body, into),
+                    _ => {}
                 }
             }
-            Stmt::With { body, .. } => collect_imports(body, into),
-            _ => {}
         }
+        let mut body = HashMap::new();
+        collect(&def.body, &mut body);
+        Self { body, env }
+    }
+
+    /// The dotted path a dotted name (`model.ModelUploadOp`) names, and where its first part
+    /// was imported, if it was.
+    pub(super) fn origin(&self, dotted: &str) -> Option<(String, Option<Span>)> {
+        let (root, rest) = dotted
+            .split_once('.')
+            .map_or((dotted, None), |(r, t)| (r, Some(t)));
+        let (base, span) = match self.body.get(root) {
+            Some((origin, span)) => (origin.clone(), Some(*span)),
+            None => (
+                self.env.import_origin(root)?,
+                self.env.get(root).and_then(|v| v.span),
+            ),
+        };
+        Some(match rest {
+            Some(rest) => (format!("{base}.{rest}"), span),
+            None => (base, span),
+        })
     }
 }
 

@@ -180,13 +180,7 @@ pub(crate) fn scan(
                     bind_target(&mut scan.env, &target, &value, &source);
                 }
                 Stmt::Import(import) => {
-                    for name in &import.names {
-                        let binding = name.binding(import.from.is_some()).to_owned();
-                        let origin = match &import.from {
-                            Some(module) => format!("{module}.{}", name.name),
-                            None if name.alias.is_some() => name.name.clone(),
-                            None => binding.clone(),
-                        };
+                    for (binding, origin) in import.origins() {
                         scan.env.bind_import(&binding, import.span, origin);
                     }
                     if cell.magic == Some(CellMagic::DefineImports) {

@@ -676,7 +676,7 @@ mod tests {
         let mut last = None;
         for top in &stmts {
             if let Stmt::Import(import) = &top.stmt {
-                for (binding, origin) in super::super::prebuilt::import_origins(import) {
+                for (binding, origin) in import.origins() {
                     env.bind_import(&binding, import.span, origin);
                 }
             }

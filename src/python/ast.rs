@@ -83,6 +83,26 @@ pub(crate) struct ImportedName {
     pub(crate) alias: Option<String>,
 }
 
+impl Import {
+    /// Each name the import binds, with the dotted path of what it names: `from a.b import C
+    /// as D` binds `D` to `a.b.C`, `import a.b` binds `a` to `a`, `import a.b as c` binds `c`
+    /// to `a.b`.
+    pub(crate) fn origins(&self) -> Vec<(String, String)> {
+        self.names
+            .iter()
+            .map(|name| {
+                let binding = name.binding(self.from.is_some()).to_owned();
+                let origin = match &self.from {
+                    Some(module) => format!("{module}.{}", name.name),
+                    None if name.alias.is_some() => name.name.clone(),
+                    None => binding.clone(),
+                };
+                (binding, origin)
+            })
+            .collect()
+    }
+}
+
 impl ImportedName {
     /// The local name the import binds: `import a.b` binds `a`, `import a.b as c` binds `c`.
     pub(crate) fn binding(&self, from: bool) -> &str {
