@@ -175,3 +175,23 @@ fn the_experiment_flag_wins_over_the_notebook() {
     let compiled = compiled_fixture("errors", "experiment_name_invalid.py", &options);
     assert!(file(&compiled, "configs/defaults.yaml").contains("experiment: fixed-exp"));
 }
+
+/// A component run as a custom job as an account of its own: the runner, which starts it
+/// through GCPC's launcher, may act as that account, and only as that one.
+#[test]
+fn a_custom_jobs_own_account_is_granted_to_the_runner() {
+    let compiled = compiled_fixture(
+        "pipelines",
+        "custom_training_job_specs.py",
+        &Options::default(),
+    );
+    let main_tf = file(&compiled, "terraform/main.tf");
+    let block = main_tf
+        .split("\n\n")
+        .find(|b| b.contains("\"runner_acts_as_custom_job_custom_train_model\""))
+        .unwrap_or_else(|| panic!("no grant in:\n{main_tf}"));
+    assert!(block.contains(
+        "service_account_id = \"projects/-/serviceAccounts/gpu-trainer@my-project.iam.gserviceaccount.com\""
+    ));
+    assert!(block.contains("role               = \"roles/iam.serviceAccountUser\""));
+}

@@ -114,6 +114,21 @@ pub(crate) fn apply(specs: &Value, components: &mut [Component], diagnostics: &m
             if value.kind == Kind::None {
                 continue;
             }
+            if key == "service_account"
+                && let Some(account) = value.as_str()
+                && !account.is_empty()
+                && !(account.contains('@') && account.ends_with(".gserviceaccount.com"))
+            {
+                diagnostics.push(
+                    Diagnostic::error(
+                        value.span.or(*key_span),
+                        format!("`{account}` is not a service account email"),
+                    )
+                    .with_hint("use the form `name@project-id.iam.gserviceaccount.com`"),
+                );
+                ok = false;
+                continue;
+            }
             if let Some(json) = value.to_json() {
                 arguments.push((key.clone(), json));
             } else {
