@@ -39,6 +39,16 @@ const ARGUMENTS: &[&str] = &[
 
 const OP: &str = "google_cloud_pipeline_components.v1.custom_job.CustomTrainingJobOp";
 
+/// Vertex AI's accelerator types, generated from the pinned google-cloud-aiplatform by
+/// `data/vertex/generate.py` (CI regenerates and compares).
+const ACCELERATORS: &str = include_str!("../../data/vertex/accelerators.txt");
+
+fn accelerators() -> impl Iterator<Item = &'static str> {
+    ACCELERATORS
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+}
+
 /// Marks the components the specs name as custom jobs.
 pub(crate) fn apply(specs: &Value, components: &mut [Component], diagnostics: &mut Diagnostics) {
     let Kind::List(entries) = &specs.kind else {
@@ -125,6 +135,31 @@ pub(crate) fn apply(specs: &Value, components: &mut [Component], diagnostics: &m
                         format!("`{account}` is not a service account email"),
                     )
                     .with_hint("use the form `name@project-id.iam.gserviceaccount.com`"),
+                );
+                ok = false;
+                continue;
+            }
+            if key == "accelerator_type"
+                && let Some(accelerator) = value.as_str()
+                && !accelerator.is_empty()
+                && !accelerators().any(|known| known == accelerator)
+            {
+                diagnostics.push(
+                    Diagnostic::error(
+                        value.span.or(*key_span),
+                        format!("`{accelerator}` is not an accelerator type of Vertex AI"),
+                    )
+                    .with_hint(
+                        did_you_mean(accelerator, accelerators()).map_or_else(
+                            || {
+                                format!(
+                                    "use one of {}",
+                                    accelerators().collect::<Vec<_>>().join(", ")
+                                )
+                            },
+                            |s| format!("did you mean `{s}`?"),
+                        ),
+                    ),
                 );
                 ok = false;
                 continue;
