@@ -237,6 +237,13 @@ def describe_op(op, pairs, workdir, headers):
             return entry, f"unexpected component key {comp_key!r}"
         if "container" not in executor:
             return entry, f"executor is not a container: {sorted(executor)}"
+        if type(op).__name__ == "YamlComponent":
+            # A component loaded from YAML is compiled into a pipeline without its inputs'
+            # descriptions (seen with kfp 2.17.3; .ci/gcpc_ops.py checks every op in a
+            # pipeline): record it as a pipeline has it.
+            for definitions in component.get("inputDefinitions", {}).values():
+                for definition in definitions.values():
+                    definition.pop("description", None)
         entry.update({"kind": "container", "component": component,
                       "executor": executor})
         parts = [component, executor]
