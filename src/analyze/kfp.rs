@@ -388,7 +388,6 @@ pub(crate) fn pipeline(
         exit_tasks: std::collections::HashSet::new(),
         chain_spans: HashMap::new(),
         poisoned: std::collections::HashSet::new(),
-        unsupported_imports: std::collections::HashSet::new(),
         importers: prebuilt.importers,
         failed,
         env,
@@ -434,8 +433,6 @@ pub(super) struct Body<'a> {
     pub(super) chain_spans: HashMap<usize, Span>,
     /// Variables assigned a call that had errors: using them is not reported again.
     pub(super) poisoned: std::collections::HashSet<String>,
-    /// Names the body imports of what is not supported yet (reported at the import).
-    pub(super) unsupported_imports: std::collections::HashSet<String>,
     /// The importer calls of the body, by where each call is: their components.
     pub(super) importers: &'a super::importer::Importers,
     failed: &'a Failed,
@@ -615,9 +612,6 @@ impl Body<'_> {
             if let Some(&component) = self.importers.get(&(span.cell, span.start)) {
                 return self.importer_task(component, keywords, *span, variable, diagnostics);
             }
-            if self.unsupported_imports.contains(root(&callee)) {
-                return None;
-            }
             // An importer call whose arguments were refused (reported by `importer`).
             if self
                 .env
@@ -654,7 +648,7 @@ impl Body<'_> {
         let components = self.wiring.components;
         let callee = func.dotted_name().unwrap_or_default();
         let Some(component) = self.by_name.get(callee.as_str()).copied() else {
-            if self.failed.covers(&callee) || self.unsupported_imports.contains(root(&callee)) {
+            if self.failed.covers(&callee) {
                 return None;
             }
             if let Some(origin) = self
@@ -1051,11 +1045,6 @@ enum Existing {
     Task(usize),
     /// A variable whose call had errors (reported).
     Failed,
-}
-
-/// The first part of a dotted name.
-fn root(dotted: &str) -> &str {
-    dotted.split('.').next().unwrap_or(dotted)
 }
 
 /// kfp refuses `None` inside a list or dict default.
