@@ -29,7 +29,6 @@ pub(crate) fn components(
     def: &FunctionDef,
     env: &Env,
     source_of: &dyn Fn(Span) -> String,
-    gcpc_version: Option<&str>,
     diagnostics: &mut Diagnostics,
 ) -> Vec<(Span, Component)> {
     let imports = super::prebuilt::Imports::of(def, env);
@@ -71,7 +70,7 @@ pub(crate) fn components(
             source_of,
             origin: &origin,
         };
-        if let Some(component) = reader.importer(args, keywords, *span, gcpc_version, diagnostics) {
+        if let Some(component) = reader.importer(args, keywords, *span, diagnostics) {
             found.push((*span, component));
         }
     }
@@ -102,7 +101,6 @@ impl Reader<'_> {
         args: &[Expr],
         keywords: &[crate::python::ast::Keyword],
         span: Span,
-        gcpc_version: Option<&str>,
         diagnostics: &mut Diagnostics,
     ) -> Option<Component> {
         if let Some(first) = args.first() {
@@ -214,8 +212,16 @@ impl Reader<'_> {
             optional: false,
             description: None,
         }));
+        // The catalogue is parsed only for a notebook that uses Google's components.
         let requirement = matches!(artifact, ArtifactType::Google(_))
-            .then(|| gcpc_version.map(|v| format!("google-cloud-pipeline-components=={v}")))
+            .then(|| {
+                super::catalogue::catalogue().map(|c| {
+                    format!(
+                        "google-cloud-pipeline-components=={}",
+                        c.provenance.gcpc_version
+                    )
+                })
+            })
             .flatten();
         Some(Component {
             name: ComponentName::new("importer"),

@@ -112,9 +112,7 @@ pub(crate) fn analyze(
         }
         // kfp's importer calls, each a component of its own.
         let mut importers = importer::Importers::new();
-        let gcpc_version = catalogue::catalogue().map(|c| c.provenance.gcpc_version.as_str());
-        for (span, component) in
-            importer::components(&site.def, &scan.env, &source_of, gcpc_version, diagnostics)
+        for (span, component) in importer::components(&site.def, &scan.env, &source_of, diagnostics)
         {
             importers.insert((span.cell, span.start), components.len());
             components.push(component);
