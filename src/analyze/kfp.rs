@@ -1008,6 +1008,30 @@ impl Body<'_> {
         if let Some(json) = value.to_json() {
             return Some(Argument::Constant(json));
         }
+        // `f"n={task.output}"`: a task's output read inside an f-string.
+        if let Expr::FString(parts, _) = expr
+            && let Some((name, span)) = parts.iter().find_map(|part| match part {
+                crate::python::ast::FStringPart::Expr { expr: inner, .. } => {
+                    let mut base = inner;
+                    while let Expr::Attribute { value, .. } | Expr::Subscript { value, .. } = base {
+                        base = value;
+                    }
+                    match base {
+                        Expr::Name(name, _) if self.tasks.contains_key(name) => {
+                            Some((name.clone(), inner.span()))
+                        }
+                        _ => None,
+                    }
+                }
+                crate::python::ast::FStringPart::Literal(_) => None,
+            })
+        {
+            diagnostics.push(
+                Diagnostic::error(span, format!("not supported yet: an f-string of task `{name}`'s output, which kfp compiles into a string with placeholders"))
+                    .with_hint(format!("pass `{name}`'s output to a component input by itself and build the string inside the component")),
+            );
+            return None;
+        }
         // A pipeline parameter, a task output or a loop item inside a list, dict or f-string
         // is only known when the pipeline runs. kfp compiles such an f-string into a string
         // with placeholders; automlops does not yet.
