@@ -195,3 +195,23 @@ fn a_custom_jobs_own_account_is_granted_to_the_runner() {
     ));
     assert!(block.contains("role               = \"roles/iam.serviceAccountUser\""));
 }
+
+/// AutoMLOps 1.3 names the GitHub repository with `source_repo_name="owner/repo"`.
+#[test]
+fn source_repo_name_names_the_github_repository() {
+    let notebook = automlops::notebook::Notebook::from_code_cells(
+        "github.ipynb",
+        &[
+            "from google_cloud_automlops import AutoMLOps",
+            "@AutoMLOps.component\ndef say(who: str):\n    print(who)",
+            "@AutoMLOps.pipeline\ndef pipeline(who: str):\n    say(who=who)",
+            "AutoMLOps.generate(project_id=\"my-project\", pipeline_params={\"who\": \"w\"}, use_ci=True, source_repo_type=\"github\", source_repo_name=\"my-org/beans\", github_connection=\"projects/my-project/locations/us-central1/connections/gh\")",
+        ],
+    );
+    let compiled = compile(&notebook, &Options::default()).unwrap();
+    let tfvars = file(&compiled, "terraform/terraform.tfvars");
+    assert!(
+        tfvars.contains("\"my-org\"") && tfvars.contains("\"beans\""),
+        "{tfvars}"
+    );
+}

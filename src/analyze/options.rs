@@ -414,9 +414,11 @@ fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> S
     match kind.as_deref() {
         None | Some("cloud-source-repositories") => SourceRepo::CloudSourceRepositories,
         Some("github") => {
-            let (Some(repo), Some(connection)) =
-                (read.string("github_repo"), read.string("github_connection"))
-            else {
+            // AutoMLOps 1.3 names the GitHub repository with `source_repo_name="owner/repo"`.
+            let repo = read
+                .string("github_repo")
+                .or_else(|| read.string("csr_name").filter(|name| name.contains('/')));
+            let (Some(repo), Some(connection)) = (repo, read.string("github_connection")) else {
                 // AutoMLOps 1.3 notebooks choose GitHub (its default) and build with GitHub
                 // Actions; they compile, without a Cloud Build trigger.
                 read.diagnostics.push(
