@@ -215,3 +215,22 @@ fn source_repo_name_names_the_github_repository() {
         "{tfvars}"
     );
 }
+
+/// Resources set on the task of a component run as a custom job would be lost: refused.
+#[test]
+fn resources_on_a_custom_job_task_are_refused() {
+    let notebook = automlops::notebook::Notebook::from_code_cells(
+        "custom_job_resources.ipynb",
+        &[
+            "from google_cloud_automlops import AutoMLOps",
+            "@AutoMLOps.component\ndef train(n: int):\n    print(n)",
+            "@AutoMLOps.pipeline\ndef pipeline(n: int):\n    train(n=n).set_cpu_limit(\"4\")",
+            "AutoMLOps.generate(project_id=\"my-project\", pipeline_params={\"n\": 1}, custom_training_job_specs=[{\"component_spec\": \"train\", \"machine_type\": \"n1-standard-8\"}])",
+        ],
+    );
+    let rendered = rendered_errors(&notebook, &Options::default());
+    assert!(
+        rendered.contains("not supported yet: `.set_cpu_limit(...)` on `train`, which runs as a Vertex AI CustomJob"),
+        "{rendered}"
+    );
+}

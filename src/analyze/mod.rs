@@ -153,10 +153,10 @@ pub(crate) fn analyze(
         (components, pipeline)
     };
     let mut pipeline = pipeline?;
-    prebuilt::check_task_settings(&pipeline, &components, diagnostics);
     if let Some(specs) = &resolved.custom_training_job_specs {
         custom_job::apply(specs, &mut components, diagnostics);
     }
+    prebuilt::check_task_settings(&pipeline, &components, diagnostics);
     if let Some(cycle) = pipeline.cycle() {
         let names: Vec<String> = cycle
             .iter()

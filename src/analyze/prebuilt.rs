@@ -87,18 +87,28 @@ pub(crate) fn components(
     found
 }
 
-/// A prebuilt component runs as kfp writes it: resources and environment variables set on its
-/// task are not carried into its executor yet, so they are refused rather than dropped.
+/// A prebuilt component, or one run as a custom job, runs as kfp writes it: resources and
+/// environment variables set on its task are not carried into its executor, so they are
+/// refused rather than dropped.
 pub(crate) fn check_task_settings(
     pipeline: &crate::model::Pipeline,
     components: &[Component],
     diagnostics: &mut Diagnostics,
 ) {
     for task in &pipeline.tasks {
-        let Some(ComponentSource::Prebuilt(prebuilt)) =
-            components.get(task.component).map(|c| &c.source)
-        else {
+        let Some(component) = components.get(task.component) else {
             continue;
+        };
+        let (what, hint) = match (&component.source, &component.custom_job) {
+            (ComponentSource::Prebuilt(prebuilt), _) => (
+                format!("`{}`, a Google Cloud Pipeline Component", prebuilt.python),
+                "its launcher runs the work as a Vertex AI job with resources of its own (`dedicated_resources_machine_type`, `machine_type`...): set those inputs instead",
+            ),
+            (_, Some(_)) => (
+                format!("`{}`, which runs as a Vertex AI CustomJob", component.name),
+                "give the job its machine in `custom_training_job_specs` (`machine_type`, `accelerator_type`, `accelerator_count`, `env`)",
+            ),
+            _ => continue,
         };
         let s = &task.settings;
         let set = [
@@ -110,8 +120,11 @@ pub(crate) fn check_task_settings(
         ];
         for (_, method) in set.iter().filter(|(is_set, _)| *is_set) {
             diagnostics.push(
-                Diagnostic::error(task.span, format!("not supported yet: `.{method}(...)` on `{}`, a Google Cloud Pipeline Component", prebuilt.python))
-                    .with_hint("its launcher runs the work as a Vertex AI job with resources of its own (`dedicated_resources_machine_type`, `machine_type`...): set those inputs instead"),
+                Diagnostic::error(
+                    task.span,
+                    format!("not supported yet: `.{method}(...)` on {what}"),
+                )
+                .with_hint(hint),
             );
         }
     }
