@@ -3,9 +3,10 @@
 //! # Steps
 //! 1. [`notebook`]: read the `.ipynb` JSON into cells; IPython-only lines are blanked.
 //! 2. `python`: parse each code cell into a small AST of our own (the only user of the parser).
-//! 3. `analyze`: evaluate constants, read the `AutoMLOps.go(...)` options, and turn the chosen
-//!    syntax's definitions into checked components and a pipeline DAG; every mistake becomes a
-//!    located [`diagnostic::Diagnostic`].
+//! 3. `analyze`: evaluate constants, read the `AutoMLOps.go(...)`/`generate(...)` options, and
+//!    turn the chosen syntax's definitions into checked components and a pipeline DAG; Google
+//!    Cloud Pipeline Components come from a catalogue generated from the pinned package and
+//!    embedded (`data/gcpc/`); every mistake becomes a located [`diagnostic::Diagnostic`].
 //! 4. `model`: the plain data the emitters read.
 //! 5. `emit`: the output tree in memory (KFP IR, component files, Python, Dockerfile, config);
 //!    [`emit::write`] puts it on disk atomically.
