@@ -296,6 +296,8 @@ pub(crate) fn resolve(
     };
     let mut pipeline_params = values.get("pipeline_params").cloned();
     let mut settings = settings;
+    // Where the experiment is named: the option (or no place, for the flag), or the key.
+    let mut experiment_at = spans.get("experiment").copied();
     if let Some(Value {
         kind: Kind::Dict(entries),
         ..
@@ -307,13 +309,14 @@ pub(crate) fn resolve(
         // `None` means no experiment, as AutoMLOps submits it.
         if settings.experiment.is_none() && value.kind != Kind::None {
             settings.experiment = experiment_name(&value, key_span, read.diagnostics);
+            experiment_at = value.span.or(key_span);
         }
     }
     if let Some(name) = &settings.experiment
         && !is_experiment_name(name)
     {
         read.diagnostics.push(
-            Diagnostic::error(spans.get("experiment").copied(), format!("`{name}` is not a valid Vertex AI Experiment name"))
+            Diagnostic::error(experiment_at, format!("`{name}` is not a valid Vertex AI Experiment name"))
                 .with_hint("use lowercase letters, digits and hyphens, starting with a letter or digit (128 at most)"),
         );
     }
@@ -345,7 +348,8 @@ pub(crate) fn resolve(
 /// into, as the Vertex AI Experiment of that name.
 const EXPERIMENT_KEY: &str = "vertex_experiment_tracking_name";
 
-/// The experiment named by `vertex_experiment_tracking_name`, checked where it is written.
+/// The experiment named by `vertex_experiment_tracking_name`, if it is a string known when
+/// compiling (its name is checked with the option's).
 fn experiment_name(
     value: &Value,
     key_span: Option<Span>,
@@ -367,13 +371,6 @@ fn experiment_name(
         ));
         return None;
     };
-    if !is_experiment_name(name) {
-        diagnostics.push(
-            Diagnostic::error(value.span.or(key_span), format!("`{name}` is not a valid Vertex AI Experiment name"))
-                .with_hint("use lowercase letters, digits and hyphens, starting with a letter or digit (128 at most)"),
-        );
-        return None;
-    }
     Some(name.to_owned())
 }
 
