@@ -22,16 +22,12 @@ pub(crate) fn is_gcpc(origin: &str) -> bool {
     origin == GCPC || origin.starts_with("google_cloud_pipeline_components.")
 }
 
-/// Whether an import's dotted origin is a prebuilt component or the importer.
+/// Whether an import's dotted origin is a prebuilt component or the importer (the function,
+/// or the `importer_node` module of kfp 1.8 that AutoMLOps's GPU example imports).
 pub(crate) fn is_prebuilt(origin: &str) -> bool {
-    is_gcpc(origin) || is_importer(origin)
-}
-
-/// kfp's importer, however it is reached: `dsl.importer`, `kfp.dsl.importer_node.importer`,
-/// and the `kfp.v2.components.importer_node` of kfp 1.8 that AutoMLOps's GPU example imports.
-fn is_importer(origin: &str) -> bool {
-    origin.starts_with("kfp.")
-        && (origin.ends_with(".importer") || origin.ends_with(".importer_node"))
+    is_gcpc(origin)
+        || super::importer::is_importer_call(origin)
+        || (origin.starts_with("kfp.") && origin.ends_with(".importer_node"))
 }
 
 const HINT: &str = "run the step inside a component of your own with the `google-cloud-aiplatform` client, or keep this pipeline in AutoMLOps until automlops supports it";
