@@ -84,6 +84,14 @@ impl Catalogue {
         })
     }
 
+    /// The package pinned at the catalogue's release, for `pipelines/requirements.txt`.
+    pub(crate) fn requirement(&self) -> String {
+        format!(
+            "google-cloud-pipeline-components=={}",
+            self.provenance.gcpc_version
+        )
+    }
+
     /// The ops' names, for a did-you-mean.
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.ops.iter().map(|op| op.name.as_str())

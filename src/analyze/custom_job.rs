@@ -58,10 +58,10 @@ pub(crate) fn apply(specs: &Value, components: &mut [Component], diagnostics: &m
         );
         return;
     };
-    let Some(op) = catalogue().and_then(|c| c.op(OP)) else {
+    let Some((catalogue, op)) = catalogue().and_then(|c| Some((c, c.op(OP)?))) else {
         return;
     };
-    let version = catalogue().map_or("", |c| c.provenance.gcpc_version.as_str());
+    let version = &catalogue.provenance.gcpc_version;
     let names: Vec<String> = components
         .iter()
         .filter(|c| c.is_own())
@@ -178,7 +178,7 @@ pub(crate) fn apply(specs: &Value, components: &mut [Component], diagnostics: &m
                 arguments,
                 op_component: op.component.clone(),
                 op_executor: op.executor.clone(),
-                requirement: format!("google-cloud-pipeline-components=={version}"),
+                requirement: catalogue.requirement(),
             });
         }
     }

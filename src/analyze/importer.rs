@@ -214,14 +214,7 @@ impl Reader<'_> {
         }));
         // The catalogue is parsed only for a notebook that uses Google's components.
         let requirement = matches!(artifact, ArtifactType::Google(_))
-            .then(|| {
-                super::catalogue::catalogue().map(|c| {
-                    format!(
-                        "google-cloud-pipeline-components=={}",
-                        c.provenance.gcpc_version
-                    )
-                })
-            })
+            .then(|| super::catalogue::catalogue().map(super::catalogue::Catalogue::requirement))
             .flatten();
         Some(Component {
             name: ComponentName::new("importer"),

@@ -69,7 +69,7 @@ pub(crate) fn components(
             }
             continue;
         };
-        match component(op, span, version) {
+        match component(op, span, catalogue.requirement()) {
             Ok(component) => found.push((name, component)),
             Err(why) => {
                 failed.insert(name);
@@ -174,7 +174,7 @@ impl<'a> Imports<'a> {
 }
 
 /// The op as a component of the model: its interface from the IR kfp writes for it.
-fn component(op: &Op, span: Option<Span>, version: &str) -> Result<Component, String> {
+fn component(op: &Op, span: Option<Span>, requirement: String) -> Result<Component, String> {
     if op.kind != "container" {
         return Err("it is a pipeline of several steps".to_owned());
     }
@@ -235,7 +235,7 @@ fn component(op: &Op, span: Option<Span>, version: &str) -> Result<Component, St
         source: ComponentSource::Prebuilt(Prebuilt {
             module: module.to_owned(),
             python: python.to_owned(),
-            requirement: format!("google-cloud-pipeline-components=={version}"),
+            requirement,
             kfp_name: op.component_name.clone(),
             component: op.component.clone(),
             executor: op.executor.clone(),
