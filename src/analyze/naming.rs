@@ -8,10 +8,12 @@ use crate::model::settings::{RENAMED, SourceRepo};
 
 /// Google's rules for the names the Terraform creates, so a bad name fails here and not at
 /// `terraform apply`.
-/// `derived` lists the options whose names were derived from `naming_prefix`: what fails
-/// among them is reported once, at the prefix the user wrote.
+/// `explicit` lists the options given (in the notebook or by flag); `derived` those whose
+/// names were derived from `naming_prefix`: what fails among them is reported once, at the
+/// prefix the user wrote.
 pub(crate) fn check_resource_names(
     settings: &Settings,
+    explicit: &[&str],
     derived: &[&str],
     at: &dyn Fn(&str) -> Option<Span>,
     diagnostics: &mut Diagnostics,
@@ -109,28 +111,43 @@ pub(crate) fn check_resource_names(
             NameRule::SchedulerJob,
         );
     }
-    // The access-log bucket is named after the pipeline bucket.
-    let bucket_problem = bucket_name_problem(&settings.gs_bucket_name)
-        .err()
-        .or((settings.gs_bucket_name.len() > 58)
-            .then_some("with `-logs` for its access-log bucket, it is longer than 63 characters"));
-    // A bucket name derived from a bad project ID is not a second mistake.
-    if let Some(problem) = bucket_problem.filter(|_| is_project_id(&settings.project_id)) {
-        if derived.contains(&"gs_bucket_name") {
-            if prefix_ok {
-                refused_derived.push(format!(
-                    "`{}` (Cloud Storage bucket, `storage_bucket_name`: {problem})",
-                    settings.gs_bucket_name
-                ));
-            }
-        } else if settings.gs_bucket_name.len() > 58
-            && bucket_name_problem(&settings.gs_bucket_name).is_ok()
-        {
+    // The pipeline bucket, and its access-log bucket named after it. A name derived from a bad
+    // project ID is not a second mistake; one derived from the prefix is reported with the
+    // prefix's other names.
+    let bucket = &settings.gs_bucket_name;
+    let project_ok = is_project_id(&settings.project_id);
+    let invalid = bucket_name_problem(bucket).err();
+    let too_long = (bucket.len() > 58)
+        .then_some("with `-logs` for its access-log bucket, it is longer than 63 characters");
+    if derived.contains(&"gs_bucket_name") {
+        if let Some(problem) = invalid.or(too_long).filter(|_| project_ok && prefix_ok) {
+            refused_derived.push(format!(
+                "`{bucket}` (Cloud Storage bucket, `storage_bucket_name`: {problem})"
+            ));
+        }
+    } else if let Some(problem) = invalid {
+        // A name given by flag has no place in the notebook; a derived one points at the
+        // project ID it comes from, and says so.
+        let from_project = !explicit.contains(&"gs_bucket_name");
+        if project_ok || !from_project {
+            let (span, derived_from) = if from_project {
+                (
+                    at("project_id"),
+                    " (derived from `project_id` as `PROJECT-bucket`)",
+                )
+            } else {
+                (at("gs_bucket_name"), "")
+            };
             diagnostics.push(
-                Diagnostic::error(at("gs_bucket_name").or(at("project_id")), format!("bucket name `{}` is too long to name its access-log bucket `{}-logs` (63 characters at most)", settings.gs_bucket_name, settings.gs_bucket_name))
-                    .with_hint("set `gs_bucket_name` to at most 58 characters"),
+                Diagnostic::error(span, format!("`{bucket}`{derived_from} is not a valid Cloud Storage bucket name: {problem}"))
+                    .with_hint("set `gs_bucket_name` (`storage_bucket_name`) to 3 to 63 lowercase letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"),
             );
         }
+    } else if too_long.is_some() && project_ok {
+        diagnostics.push(
+            Diagnostic::error(at("gs_bucket_name").or(at("project_id")), format!("bucket name `{bucket}` is too long to name its access-log bucket `{bucket}-logs` (63 characters at most)"))
+                .with_hint("set `gs_bucket_name` to at most 58 characters"),
+        );
     }
     if let (Some(prefix), false) = (&settings.naming_prefix, refused_derived.is_empty()) {
         diagnostics.push(

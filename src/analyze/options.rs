@@ -12,8 +12,7 @@ use crate::model::settings::{
 use crate::model::{Settings, is_relative_path};
 
 use super::naming::{
-    bucket_name_problem, check_regions, check_resource_names, derived_account_id, is_project_id,
-    unpinned_image,
+    check_regions, check_resource_names, derived_account_id, is_project_id, unpinned_image,
 };
 use super::scan::{Arg, OptionsCall};
 use super::suggest::did_you_mean;
@@ -576,34 +575,6 @@ fn check(
                 .with_hint("project IDs have 6 to 30 characters: lowercase letters, digits and hyphens, starting with a letter"),
         );
     }
-    // A bucket name derived from a bad project ID is not a second mistake.
-    let derived_bucket = !explicit.contains(&"gs_bucket_name");
-    if let Err(problem) = bucket_name_problem(&settings.gs_bucket_name)
-        && (project_ok || !derived_bucket)
-    {
-        // A name given by flag has no place in the notebook; a derived one points at what it
-        // comes from, and says so. One derived from `naming_prefix` is reported with the other
-        // names the prefix makes (`check_resource_names`).
-        let span = if derived_bucket {
-            at("project_id")
-        } else {
-            at("gs_bucket_name")
-        };
-        let derived_from = if derived_bucket {
-            " (derived from `project_id` as `PROJECT-bucket`)"
-        } else {
-            ""
-        };
-        if !derived.contains(&"gs_bucket_name") {
-            diagnostics.push(
-                Diagnostic::error(
-                    span,
-                    format!("`{}`{derived_from} is not a valid Cloud Storage bucket name: {problem}", settings.gs_bucket_name),
-                )
-                .with_hint("set `gs_bucket_name` (`storage_bucket_name`) to 3 to 63 lowercase letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"),
-            );
-        }
-    }
     for name in ["parameter_values_path", "pipeline_job_spec_path"] {
         let path = if name == "parameter_values_path" {
             &settings.parameter_values_path
@@ -686,7 +657,7 @@ fn check(
             .with_hint("use the form `name@project-id.iam.gserviceaccount.com`"),
         );
     }
-    check_resource_names(settings, derived, &at, diagnostics);
+    check_resource_names(settings, explicit, derived, &at, diagnostics);
     check_regions(settings, &at, diagnostics);
     if let Some(image) = &settings.base_image
         && let Some(warning) = unpinned_image(image, at("base_image"))
