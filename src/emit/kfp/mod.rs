@@ -357,7 +357,8 @@ impl Specs {
         // kfp gives every task its own component and executor entry, named after the task.
         let component_key = format!("comp-{}", task.name);
         let executor_key = format!("exec-{}", task.name);
-        if let ComponentSource::Prebuilt(prebuilt) = &component.source {
+        let own = || component_spec(component, executor_key.clone(), false);
+        let (spec, executor) = if let ComponentSource::Prebuilt(prebuilt) = &component.source {
             // As kfp writes it, with its executor named after the task.
             let mut spec = prebuilt.component.clone();
             if let Some(fields) = spec.as_object_mut() {
@@ -366,39 +367,25 @@ impl Specs {
                     serde_json::Value::String(executor_key.clone()),
                 );
             }
-            self.components
-                .insert(component_key.clone(), ComponentEntry::Verbatim(spec));
-            self.executors
-                .insert(executor_key, Executor::Verbatim(prebuilt.executor.clone()));
+            (
+                ComponentEntry::Verbatim(spec),
+                Executor::Verbatim(prebuilt.executor.clone()),
+            )
         } else if let Some(job) = &component.custom_job {
-            let own = component_spec(component, executor_key.clone(), false);
             let (spec, executor) =
-                custom_job::custom_job(component, job, &self.image, &own, &executor_key);
-            self.components
-                .insert(component_key.clone(), ComponentEntry::Verbatim(spec));
-            self.executors
-                .insert(executor_key, Executor::Verbatim(executor));
+                custom_job::custom_job(component, job, &self.image, &own(), &executor_key);
+            (ComponentEntry::Verbatim(spec), Executor::Verbatim(executor))
         } else if let ComponentSource::Importer(importer) = &component.source {
-            self.components.insert(
-                component_key.clone(),
-                component_spec(component, executor_key.clone(), false).into(),
-            );
-            self.executors.insert(
-                executor_key,
+            (
+                own().into(),
                 Executor::Verbatim(importer_executor(importer)),
-            );
+            )
         } else {
-            self.components.insert(
-                component_key.clone(),
-                component_spec(component, executor_key.clone(), false).into(),
-            );
-            self.executors.insert(
-                executor_key,
-                Executor::Container {
-                    container: task_container(component, &self.image, &task.settings),
-                },
-            );
-        }
+            let container = task_container(component, &self.image, &task.settings);
+            (own().into(), Executor::Container { container })
+        };
+        self.components.insert(component_key.clone(), spec);
+        self.executors.insert(executor_key, executor);
         let settings = &task.settings;
         let mut spec = task_spec(
             settings.display_name.as_deref().unwrap_or(&task.name),
