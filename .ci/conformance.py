@@ -12,6 +12,9 @@ Run with a Python that has kfp==2.17.3 (`.ci/run` makes that venv). Per example:
   compile                  `python -m pipelines.pipeline --output ...` in a copy of the tree
   compare                  the compiled spec is semantically equal to our pipelineSpec
   py_compile:<path>        every .py file in the tree compiles
+  notebook-kfp             (notebooks with container components or component files) the
+                           steps that do not run in the shared image are what kfp's own
+                           compile of the notebook's cells writes (.ci/notebook_kfp.py)
 
 Prints `ok  <example>/<check>` or `FAIL <example>/<check>: <reason>` (details
 indented below), and exits 1 if any check failed.
@@ -367,10 +370,61 @@ def percent_to_ipynb(text):
     return json.dumps({'cells': notebook_cells, 'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5})
 
 
+def without_descriptions(o):
+    if isinstance(o, dict):
+        return {k: without_descriptions(v) for k, v in o.items() if k != 'description'}
+    if isinstance(o, list):
+        return [without_descriptions(x) for x in o]
+    return o
+
+
+def runs_shared_image(executor):
+    """Whether an executor runs a component of the notebook in components/component_base."""
+    command = executor.get('container', {}).get('command', [])
+    return len(command) == 2 and command[1].startswith('/pipelines/component/src/')
+
+
+def compare_with_notebook_kfp(notebook, job_file):
+    """kfp's own compile of the notebook's cells (.ci/notebook_kfp.py) has the same executors
+    and component interfaces for every step that does not run in the shared image (container
+    components, component files): an oracle independent of our component.yaml files."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = os.path.join(scratch, 'kfp.yaml')
+        run([sys.executable, os.path.join(REPO, '.ci', 'notebook_kfp.py'), notebook, out],
+            cwd=os.path.dirname(notebook))
+        import yaml
+        with open(out) as f:
+            theirs = yaml.safe_load(f)
+    ours = load_job(job_file)['pipelineSpec']
+    # kfp keeps docstring descriptions of inputs in a pipeline only when the component is
+    # defined in the same program; loaded from its component.yaml (as pipelines/pipeline.py
+    # loads it, and as our job matches), it drops them.
+    theirs = without_descriptions(theirs)
+    problems = []
+    executors = ours['deploymentSpec']['executors']
+    for key, executor in sorted(executors.items()):
+        if runs_shared_image(executor):
+            continue
+        theirs_executor = theirs['deploymentSpec']['executors'].get(key)
+        if floats(executor) != floats(theirs_executor):
+            diff(floats(executor), floats(theirs_executor), key, problems)
+        component = 'comp-' + key[len('exec-'):]
+        mine = ours['components'][component]
+        other = theirs['components'].get(component, {})
+        if floats(mine) != floats(other):
+            diff(floats(mine), floats(other), component, problems)
+    if problems:
+        raise CheckFailed('differs from kfp\'s compile of the notebook', '\n'.join(problems))
+
+
 def check_notebooks(runner, directory, automlops, validator):
     """Compiles each percent-format notebook of `directory` and checks the output tree."""
     paths = sorted(glob.glob(os.path.join(directory, '*.py')))
     with tempfile.TemporaryDirectory() as scratch:
+        # Files the notebooks load (component YAML files) are found beside them.
+        for other in glob.glob(os.path.join(directory, '*')):
+            if not other.endswith('.py') and os.path.isfile(other):
+                shutil.copy(other, scratch)
         for path in paths:
             name = os.path.splitext(os.path.basename(path))[0]
             notebook = os.path.join(scratch, name + '.ipynb')
@@ -383,6 +437,13 @@ def check_notebooks(runner, directory, automlops, validator):
                 runner.fail(f'{name}/automlops-compile', f'exit status {proc.returncode}', proc.stderr)
                 continue
             check_example(runner, name, tree, validator)
+            with open(path) as f:
+                text = f.read()
+            if 'container_component' in text or 'load_component_from' in text:
+                copy = os.path.join(scratch, name + '.py')
+                shutil.copy(path, copy)
+                runner.check(name, 'notebook-kfp', compare_with_notebook_kfp, copy,
+                             os.path.join(tree, output_paths(tree)[0]))
     return len(paths)
 
 

@@ -15,7 +15,7 @@ use super::control::LoopRef;
 use super::custom::duplicate_component;
 use super::docstring;
 use super::read::{self, Args};
-use super::scan::FunctionSite;
+use super::scan::{CONTAINER_COMPONENT_DECORATORS, FunctionSite};
 use super::suggest::did_you_mean;
 use super::task_settings;
 use super::value::{Env, Kind};
@@ -59,13 +59,21 @@ pub(crate) fn components(
             ));
             continue;
         }
+        let container = CONTAINER_COMPONENT_DECORATORS.contains(&site.decorator.as_str());
         let args = Args {
             given: &site.decorator_args,
             span: def.name_span,
             callee: "@dsl.component",
         };
         for arg in args.given {
-            if !matches!(arg.name.as_str(), "base_image" | "packages_to_install") {
+            if container {
+                diagnostics.push(
+                    Diagnostic::error(arg.span, "`@dsl.container_component` takes no arguments")
+                        .with_hint(
+                            "give the image in the `dsl.ContainerSpec(...)` the function returns",
+                        ),
+                );
+            } else if !matches!(arg.name.as_str(), "base_image" | "packages_to_install") {
                 diagnostics.push(
                     Diagnostic::warning(arg.span, format!("`{}` of `@dsl.component` is ignored: every component runs in the shared image `components/component_base`", arg.name)),
                 );
@@ -119,6 +127,10 @@ pub(crate) fn components(
                 .iter()
                 .find(|(n, _)| n == &param.name)
                 .map(|(_, d)| d.clone());
+            if container && !super::container::check_annotation(annotation, declared, diagnostics) {
+                ok = false;
+                continue;
+            }
             let (ty, is_output) = match declared {
                 Declared::Param(t) => (IoType::Parameter(t), false),
                 Declared::InputArtifact(t) => (IoType::Artifact(t), false),
@@ -177,7 +189,11 @@ pub(crate) fn components(
                 description,
             });
         }
-        if let Some(returns) = &def.returns {
+        if container {
+            if let Some(returns) = &def.returns {
+                ok &= super::container::check_returns(returns, diagnostics);
+            }
+        } else if let Some(returns) = &def.returns {
             match annotation::returns(returns, &source_of(returns.span())) {
                 Ok(fields) => {
                     for (name, ty, span) in fields {
@@ -208,16 +224,29 @@ pub(crate) fn components(
             failed.names.insert(def.name.clone());
             continue;
         }
-        super::free_names::check(&def.name, &site.facts, &[], &[], true, env, diagnostics);
+        let source = if container {
+            // The function runs when kfp compiles it, never in a container: what it returns
+            // is all there is.
+            let Some(spec) =
+                super::container::spec(def, &inputs, &outputs, env, source_of, diagnostics)
+            else {
+                failed.names.insert(def.name.clone());
+                continue;
+            };
+            ComponentSource::Container(spec)
+        } else {
+            super::free_names::check(&def.name, &site.facts, &[], &[], true, env, diagnostics);
+            ComponentSource::Function {
+                source: site.source.clone(),
+            }
+        };
         defined.insert(def.name.clone(), components.len());
         components.push(Component {
             name: ComponentName::new(def.name.clone()),
             description,
             inputs,
             outputs,
-            source: ComponentSource::Function {
-                source: site.source.clone(),
-            },
+            source,
             packages,
             imported_modules: site.facts.imported_modules.clone(),
             defined_at: def.name_span,
@@ -377,7 +406,7 @@ pub(crate) fn pipeline(
         by_name: components
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.is_own())
+            .filter(|(_, c)| c.is_notebook_function())
             .map(|(i, c)| (c.name.as_str(), i))
             .chain(prebuilt.callees.iter().map(|(name, i)| (name.as_str(), *i)))
             .collect(),

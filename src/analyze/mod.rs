@@ -7,12 +7,14 @@
 
 mod annotation;
 mod catalogue;
+mod container;
 mod control;
 mod cron;
 mod custom;
 mod custom_job;
 mod docstring;
 mod free_names;
+mod image_ref;
 mod importer;
 mod kfp;
 mod mutation;

@@ -96,6 +96,12 @@ const COMPONENT_DECORATORS: &[&str] = &[
     "v2.dsl.component",
     "kfp.v2.dsl.component",
 ];
+/// `@dsl.container_component`: a component that runs an image of its own.
+pub(crate) const CONTAINER_COMPONENT_DECORATORS: &[&str] = &[
+    "container_component",
+    "dsl.container_component",
+    "kfp.dsl.container_component",
+];
 const PIPELINE_DECORATORS: &[&str] = &[
     "AutoMLOps.pipeline",
     "pipeline",
@@ -195,7 +201,9 @@ pub(crate) fn scan(
                 }
                 Stmt::FunctionDef(def) => {
                     scan.env.bind_opaque(&def.name, def.name_span, &def.name);
-                    if let Some(decorator) = find_decorator(&def, COMPONENT_DECORATORS) {
+                    if let Some(decorator) = find_decorator(&def, COMPONENT_DECORATORS)
+                        .or_else(|| find_decorator(&def, CONTAINER_COMPONENT_DECORATORS))
+                    {
                         let (name, args) = read_decorator(decorator, &scan.env, &source);
                         let site = function_site(def, name, args, facts, &scan.env, &source);
                         scan.kfp_components.push(site);

@@ -652,7 +652,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// Keeps messages readable when the offending expression is long.
-fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     let one_line = one_line(text);
     if one_line.chars().count() > 60 {
         let cut: String = one_line.chars().take(57).collect();

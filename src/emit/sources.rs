@@ -49,8 +49,12 @@ pub(super) fn component(component: &Component, notebook: &str) -> Result<String,
             ]);
             (&[][..], trim_lines(source))
         }
-        // Runs in Google's image: it has no source here (`component_files` writes none).
-        ComponentSource::Prebuilt(_) | ComponentSource::Importer(_) => return Ok(String::new()),
+        // Runs in an image of its own: it has no source here (`component_files` writes none).
+        ComponentSource::Prebuilt(_)
+        | ComponentSource::Importer(_)
+        | ComponentSource::Container(_) => {
+            return Ok(String::new());
+        }
     };
     imports.push("from kfp.dsl import executor");
     let mut user: Vec<&str> = user_imports

@@ -36,6 +36,8 @@ pub(crate) enum ComponentSource {
     /// `dsl.importer(...)`: no container; Vertex AI records an existing artifact. Its inputs are
     /// `uri` and, for each pipeline parameter in the metadata, `metadata`, `metadata-2`...
     Importer(Importer),
+    /// `@dsl.container_component`: an image of its own, run with the command line it returns.
+    Container(super::ContainerSpec),
 }
 
 /// What an importer imports.
@@ -109,6 +111,23 @@ impl Component {
             self.source,
             ComponentSource::Body { .. } | ComponentSource::Function { .. }
         )
+    }
+
+    /// Whether the notebook defines it as a function and calls it by that name (a prebuilt
+    /// component is called by the name it is imported as, an importer through `dsl.importer`).
+    pub(crate) fn is_notebook_function(&self) -> bool {
+        matches!(
+            self.source,
+            ComponentSource::Body { .. }
+                | ComponentSource::Function { .. }
+                | ComponentSource::Container(_)
+        )
+    }
+
+    /// Whether automlops writes its `components/<name>/component.yaml` (prebuilt components
+    /// and importers are written by kfp from `pipelines/pipeline.py` alone).
+    pub(crate) fn has_component_file(&self) -> bool {
+        self.is_notebook_function()
     }
 
     /// The name kfp derives its tasks' names from (`train-model`, `model-upload`).

@@ -283,10 +283,11 @@ impl Converter<'_> {
     }
 }
 
-/// Whether a function may be a pipeline: a decorator named `pipeline` (`@dsl.pipeline`,
-/// `@AutoMLOps.pipeline(...)`). Only a pipeline's body is read statement by statement; a
-/// component's is read as source text and through its facts, so its statements are not
-/// converted (most of a notebook's code is component bodies).
+/// Whether a function may be a pipeline or a container component: a decorator named
+/// `pipeline` (`@dsl.pipeline`, `@AutoMLOps.pipeline(...)`) or `container_component`. Only
+/// their bodies are read statement by statement; a component's is read as source text and
+/// through its facts, so its statements are not converted (most of a notebook's code is
+/// component bodies).
 fn is_pipeline_like(def: &py::StmtFunctionDef) -> bool {
     def.decorator_list.iter().any(|decorator| {
         let mut callee = &decorator.expression;
@@ -294,8 +295,10 @@ fn is_pipeline_like(def: &py::StmtFunctionDef) -> bool {
             callee = &call.func;
         }
         match callee {
-            py::Expr::Name(name) => name.id.as_str() == "pipeline",
-            py::Expr::Attribute(attr) => attr.attr.as_str() == "pipeline",
+            py::Expr::Name(name) => matches!(name.id.as_str(), "pipeline" | "container_component"),
+            py::Expr::Attribute(attr) => {
+                matches!(attr.attr.as_str(), "pipeline" | "container_component")
+            }
             _ => false,
         }
     })

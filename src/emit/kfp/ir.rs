@@ -342,7 +342,10 @@ impl From<ComponentSpec> for ComponentEntry {
 
 #[derive(Clone, Serialize)]
 pub(crate) struct Container {
+    /// kfp leaves out an empty `args` or `command` (a container component may have neither).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) args: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) command: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) env: Vec<EnvVar>,

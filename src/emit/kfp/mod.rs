@@ -2,6 +2,7 @@
 //! per component (`components/<name>/component.yaml`), which kfp loads with
 //! `load_component_from_file`.
 
+mod command_line;
 mod custom_job;
 mod flow;
 mod ir;
@@ -23,8 +24,18 @@ use ir::{
     TaskInputs, TaskOutputArtifact, TaskOutputParameter, TaskSpec, TriggerPolicy, as_proto_value,
 };
 
-/// The command every component runs in the shared image.
+/// The command a component runs: a container component's own, else its function in the
+/// shared image.
 pub(crate) fn container(component: &Component, image: &str) -> Container {
+    if let ComponentSource::Container(spec) = &component.source {
+        return Container {
+            args: spec.args.iter().map(command_line::to_ir).collect(),
+            command: spec.command.iter().map(command_line::to_ir).collect(),
+            env: Vec::new(),
+            image: spec.image.clone(),
+            resources: None,
+        };
+    }
     let name = component.name.as_str();
     Container {
         args: vec![

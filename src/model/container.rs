@@ -1,0 +1,48 @@
+//! A container component's command line (`@dsl.container_component`, or a component file): an
+//! image and its `command` and `args`, whose elements hold kfp's placeholders.
+
+/// One element of `command` or `args`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum CommandLine {
+    /// Text, kfp's placeholders in it (`--n={{$.inputs.parameters['n']}}`).
+    Text(String),
+    /// `dsl.ConcatPlaceholder([...])`.
+    Concat(Vec<CommandLine>),
+    /// `dsl.IfPresentPlaceholder(input_name=..., then=..., else_=...)`.
+    IfPresent {
+        input: String,
+        then: Elements,
+        otherwise: Option<Elements>,
+    },
+}
+
+/// `then` and `else_` of an `IfPresentPlaceholder`: one element, or a list of them (which
+/// kfp writes as a list even when it holds one).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Elements {
+    One(Box<CommandLine>),
+    List(Vec<CommandLine>),
+}
+
+/// What a container component runs.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ContainerSpec {
+    pub(crate) image: String,
+    pub(crate) command: Vec<CommandLine>,
+    pub(crate) args: Vec<CommandLine>,
+}
+
+impl CommandLine {
+    /// Whether it is an `IfPresentPlaceholder` whose `then` or `else_` is a list, which kfp
+    /// refuses inside a `ConcatPlaceholder`.
+    pub(crate) fn has_list_branch(&self) -> bool {
+        match self {
+            CommandLine::IfPresent {
+                then, otherwise, ..
+            } => std::iter::once(then)
+                .chain(otherwise)
+                .any(|e| matches!(e, Elements::List(_))),
+            _ => false,
+        }
+    }
+}
