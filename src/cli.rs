@@ -154,6 +154,9 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
         pipeline_params: None,
         parameters: args.parameters.clone(),
         options_call: args.options_call.map(|cell| cell as usize),
+        files: Some(std::sync::Arc::new(crate::notebook::Beside::notebook(
+            &args.notebook,
+        ))),
     };
     if let Some(path) = options.flags.remove("pipeline_params") {
         options.pipeline_params = Some(read_params(Path::new(&path))?);

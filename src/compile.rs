@@ -23,6 +23,17 @@ pub struct Options {
     /// `--options-call CELL`: the cell whose options call compiles (counted from 1); by
     /// default the notebook's last.
     pub options_call: Option<usize>,
+    /// Where the files a notebook loads (`kfp.components.load_component_from_file("x.yaml")`)
+    /// are read from; `None` reads none (such a load is then an error).
+    pub files: Option<std::sync::Arc<dyn ReadFile>>,
+}
+
+/// The one way a compile reads beyond its inputs: a file the notebook names, by the path
+/// written in the notebook. The command line reads them beside the notebook
+/// ([`crate::notebook::Beside`]); tests may serve them from memory.
+pub trait ReadFile: std::fmt::Debug + Send + Sync {
+    /// The file's text, or why it cannot be read (with the path it was looked for at).
+    fn read(&self, path: &str) -> Result<String, String>;
 }
 
 /// A successful compile: the output tree and the warnings to show.
@@ -58,6 +69,7 @@ pub fn compile(notebook: &Notebook, options: &Options) -> Result<Compiled, Compi
         pipeline_params: options.pipeline_params.as_ref(),
         parameters: &options.parameters,
         options_call: options.options_call,
+        files: options.files.as_deref(),
     };
     let start = Instant::now();
     let parsed = parse_notebook(notebook);

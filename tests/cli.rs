@@ -562,3 +562,62 @@ fn another_notebooks_output_is_not_replaced_without_replace() {
             .starts_with("# notebook: batch.ipynb\n")
     );
 }
+
+/// A notebook that loads component files compiles from the folder it is in, and its copy in
+/// the output (which CI recompiles with `--check`) finds copies of those files beside it.
+#[test]
+fn component_files_are_read_beside_the_notebook_and_copied_beside_its_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixtures = repo().join("tests/fixtures/pipelines");
+    let dir = tmp.path().join("project");
+    std::fs::create_dir(&dir).unwrap();
+    for file in ["download_component.yaml", "train_component.yaml"] {
+        std::fs::copy(fixtures.join(file), dir.join(file)).unwrap();
+    }
+    let text = std::fs::read_to_string(fixtures.join("component_files.py")).unwrap();
+    std::fs::write(dir.join("components.ipynb"), percent_to_ipynb(&text)).unwrap();
+    // Run from elsewhere: the files are found beside the notebook, not in the working directory.
+    let compiled = automlops(
+        &[
+            "compile",
+            "project/components.ipynb",
+            "-o",
+            "out",
+            "--run-local",
+            "false",
+        ],
+        tmp.path(),
+    );
+    assert!(compiled.status.success(), "{}", stderr(&compiled));
+    let out = tmp.path().join("out");
+    assert_eq!(
+        std::fs::read(out.join("notebook/download_component.yaml")).unwrap(),
+        std::fs::read(dir.join("download_component.yaml")).unwrap()
+    );
+    let check = automlops(
+        &[
+            "compile",
+            "out/notebook/components.ipynb",
+            "-o",
+            "out",
+            "--run-local",
+            "false",
+            "--check",
+        ],
+        tmp.path(),
+    );
+    assert!(check.status.success(), "{}", stderr(&check));
+    // Without the file, the load is a located error and nothing is written.
+    std::fs::remove_file(dir.join("train_component.yaml")).unwrap();
+    let missing = automlops(
+        &["compile", "project/components.ipynb", "-o", "out2"],
+        tmp.path(),
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("component file `train_component.yaml`: cannot read it"),
+        "{}",
+        stderr(&missing)
+    );
+    assert!(!tmp.path().join("out2").exists());
+}

@@ -61,6 +61,17 @@ pub(crate) fn fixture_notebook(path: &Path) -> Notebook {
     Notebook::parse(&name, &percent_to_ipynb(&text)).unwrap()
 }
 
+/// The options a fixture compiles with: files it loads are read beside it, as the command
+/// line reads them beside the notebook.
+pub(crate) fn fixture_options(path: &Path) -> automlops::compile::Options {
+    automlops::compile::Options {
+        files: Some(std::sync::Arc::new(automlops::notebook::Beside::notebook(
+            path,
+        ))),
+        ..automlops::compile::Options::default()
+    }
+}
+
 /// Every diagnostic of a failed compile, rendered without colour.
 #[track_caller]
 pub(crate) fn rendered_errors(notebook: &Notebook, options: &Options) -> String {

@@ -6,7 +6,7 @@
 
 use automlops::compile::Options;
 
-use crate::common::{expectation, fixture_notebook, fixtures};
+use crate::common::{expectation, fixture_notebook, fixture_options, fixtures};
 
 /// The pipeline spec without executors and without the components of plain tasks.
 fn control_flow_part(job: &str) -> serde_json::Value {
@@ -28,7 +28,7 @@ fn control_flow_pipelines_compile_as_kfp_compiles_them() {
     assert!(paths.len() >= 8, "the control-flow pipelines are missing");
     for path in paths {
         let notebook = fixture_notebook(&path);
-        let compiled = automlops::compile::compile(&notebook, &Options::default())
+        let compiled = automlops::compile::compile(&notebook, &fixture_options(&path))
             .unwrap_or_else(|e| panic!("{} failed: {e:?}", path.display()));
         let job = &compiled.artifacts.files["scripts/pipeline_spec/pipeline_job.json"];
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
@@ -87,8 +87,9 @@ fn component_files_read_back_as_the_compiled_components() {
     }
     let mut checked = 0;
     for path in fixtures("pipelines") {
-        let compiled = automlops::compile::compile(&fixture_notebook(&path), &Options::default())
-            .unwrap_or_else(|e| panic!("{} failed: {e:?}", path.display()));
+        let compiled =
+            automlops::compile::compile(&fixture_notebook(&path), &fixture_options(&path))
+                .unwrap_or_else(|e| panic!("{} failed: {e:?}", path.display()));
         let files = &compiled.artifacts.files;
         let job: serde_json::Value =
             serde_json::from_str(&files["scripts/pipeline_spec/pipeline_job.json"]).unwrap();

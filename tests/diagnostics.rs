@@ -3,7 +3,9 @@
 
 use automlops::compile::Options;
 
-use crate::common::{expectation, fixture_notebook, fixtures, rendered_errors, repo};
+use crate::common::{
+    expectation, fixture_notebook, fixture_options, fixtures, rendered_errors, repo,
+};
 
 #[test]
 fn every_bad_notebook_gets_located_errors() {
@@ -11,7 +13,7 @@ fn every_bad_notebook_gets_located_errors() {
     assert!(paths.len() >= 20, "the catalogue is missing fixtures");
     for path in paths {
         let notebook = fixture_notebook(&path);
-        let rendered = rendered_errors(&notebook, &Options::default());
+        let rendered = rendered_errors(&notebook, &fixture_options(&path));
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let expect = expectation(&path);
         insta::with_settings!({ description => expect, omit_expression => true }, {
@@ -27,7 +29,7 @@ fn warnings_are_located_and_do_not_stop_the_compile() {
     assert!(!paths.is_empty());
     for path in paths {
         let notebook = fixture_notebook(&path);
-        let compiled = automlops::compile::compile(&notebook, &Options::default())
+        let compiled = automlops::compile::compile(&notebook, &fixture_options(&path))
             .unwrap_or_else(|e| panic!("{} should compile: {e:?}", path.display()));
         assert!(
             !compiled.warnings.is_empty(),

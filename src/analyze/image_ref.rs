@@ -37,12 +37,12 @@ pub(crate) fn is_valid(image: &str) -> bool {
     name.len() <= MAX_NAME && grammar().is_some_and(|g| g.is_match(image))
 }
 
-/// The error for an image that is no valid reference, at `span`.
-pub(crate) fn check(image: &str, span: Option<Span>) -> Result<(), Diagnostic> {
+/// Why `image` is no valid reference, if it is not.
+pub(crate) fn problem(image: &str) -> Option<String> {
     if is_valid(image) {
-        return Ok(());
+        return None;
     }
-    let why = if image.is_empty() {
+    Some(if image.is_empty() {
         "it is empty".to_owned()
     } else if let Some(c) = image.chars().find(|c| c.is_whitespace() || c.is_control()) {
         format!("it contains {}", describe_char(c))
@@ -50,12 +50,25 @@ pub(crate) fn check(image: &str, span: Option<Span>) -> Result<(), Diagnostic> {
         "a repository name is lower case".to_owned()
     } else {
         "it is not `[registry/]repository[:tag][@digest]`".to_owned()
-    };
-    Err(Diagnostic::error(
-        span,
-        format!("`{}` is not a container image reference: {why}", image.escape_debug()),
-    )
-    .with_hint("write an image as `[registry/]repository[:tag][@sha256:digest]`, e.g. `python:3.12-slim` or `us-docker.pkg.dev/my-project/my-repo/app:1.0`"))
+    })
+}
+
+/// What to write instead.
+pub(crate) const HINT: &str = "write an image as `[registry/]repository[:tag][@sha256:digest]`, e.g. `python:3.12-slim` or `us-docker.pkg.dev/my-project/my-repo/app:1.0`";
+
+/// The error for an image that is no valid reference, at `span`.
+pub(crate) fn check(image: &str, span: Option<Span>) -> Result<(), Diagnostic> {
+    match problem(image) {
+        None => Ok(()),
+        Some(why) => Err(Diagnostic::error(
+            span,
+            format!(
+                "`{}` is not a container image reference: {why}",
+                image.escape_debug()
+            ),
+        )
+        .with_hint(HINT)),
+    }
 }
 
 fn describe_char(c: char) -> String {

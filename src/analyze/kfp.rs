@@ -261,7 +261,8 @@ type Tasks = HashMap<String, usize>;
 
 /// Components the body calls besides the notebook's own, read before it.
 pub(crate) struct Prebuilt<'a> {
-    /// The names it calls Google Cloud Pipeline Components by, with their index.
+    /// The names it calls Google Cloud Pipeline Components and loaded component files by,
+    /// with their index.
     pub(crate) callees: &'a [(String, usize)],
     /// Its importer calls.
     pub(crate) importers: &'a super::importer::Importers,
@@ -406,7 +407,10 @@ pub(crate) fn pipeline(
         by_name: components
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.is_notebook_function())
+            .filter(|(i, c)| {
+                // A loaded component is called by the name it is assigned to, not its own.
+                c.is_notebook_function() && !prebuilt.callees.iter().any(|(_, j)| j == i)
+            })
             .map(|(i, c)| (c.name.as_str(), i))
             .chain(prebuilt.callees.iter().map(|(name, i)| (name.as_str(), *i)))
             .collect(),

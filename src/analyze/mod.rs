@@ -7,6 +7,7 @@
 
 mod annotation;
 mod catalogue;
+mod component_file;
 mod container;
 mod control;
 mod cron;
@@ -48,6 +49,8 @@ pub(crate) struct Inputs<'a> {
     pub(crate) parameters: &'a [(String, String)],
     /// `--options-call CELL`: the options call of that cell compiles, not the last one.
     pub(crate) options_call: Option<usize>,
+    /// Where component files the notebook loads are read from.
+    pub(crate) files: Option<&'a dyn crate::compile::ReadFile>,
 }
 
 #[derive(Clone, Debug)]
@@ -106,6 +109,18 @@ pub(crate) fn analyze(
             &site.def,
             site.facts.used_names.keys().cloned(),
             &scan.env,
+            &mut failed.names,
+            diagnostics,
+        ) {
+            callees.push((name, components.len()));
+            components.push(component);
+        }
+        // Component files loaded at module level, by the names the pipeline calls them.
+        for (name, component) in component_file::components(
+            &scan.component_loads,
+            site.facts.used_names.keys().cloned(),
+            inputs.files,
+            &components,
             &mut failed.names,
             diagnostics,
         ) {

@@ -80,6 +80,8 @@ pub(crate) struct Scan {
     pub(crate) make_pipelines: Vec<MakePipelineSite>,
     pub(crate) kfp_components: Vec<FunctionSite>,
     pub(crate) kfp_pipelines: Vec<FunctionSite>,
+    /// `op = kfp.components.load_component_from_file(...)` and its kin, in notebook order.
+    pub(crate) component_loads: Vec<super::component_file::LoadSite>,
     pub(crate) imports: Vec<ImportSite>,
     /// Uncertain names already reported, by name and statement.
     pub(crate) reported: std::collections::BTreeSet<(String, Span)>,
@@ -167,6 +169,14 @@ pub(crate) fn scan(
             }
             match stmt {
                 Stmt::Assign { targets, value, .. } => {
+                    if let Some(site) =
+                        super::component_file::load_site(&targets, &value, &scan.env, &source)
+                    {
+                        scan.env
+                            .bind_opaque(&site.binding, site.span, &site.binding);
+                        scan.component_loads.push(site);
+                        continue;
+                    }
                     let value = scan.env.eval(&value, &source);
                     // A value computed from an uncertain name is uncertain too.
                     let touched = scan.env.take_touched();

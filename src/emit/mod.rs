@@ -180,6 +180,14 @@ fn pipeline_files(
     let copy_path = notebook_copy::path(notebook);
     if !settings.run_local {
         files.insert(copy_path.clone(), notebook_copy::copy(source));
+        // The component files it loads, beside it, so that CI's recompile reads them.
+        for component in &analysis.components {
+            if let crate::model::ComponentSource::Container(spec) = &component.source
+                && let Some(file) = &spec.file
+            {
+                files.insert(format!("notebook/{}", file.path), file.text.clone());
+            }
+        }
     }
     let build = cloudbuild::cloudbuild(settings, &copy_path, &analysis.recompile_args)
         .map_err(|e| EmitError::new("cloudbuild.yaml", e))?;

@@ -30,6 +30,16 @@ pub(crate) struct ContainerSpec {
     pub(crate) image: String,
     pub(crate) command: Vec<CommandLine>,
     pub(crate) args: Vec<CommandLine>,
+    /// The component file it was loaded from, if any: CI recompiles the notebook's copy, so
+    /// the file is copied beside it.
+    pub(crate) file: Option<LoadedFile>,
+}
+
+/// A component file a notebook loads, by the relative path the notebook gives.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct LoadedFile {
+    pub(crate) path: String,
+    pub(crate) text: String,
 }
 
 impl CommandLine {

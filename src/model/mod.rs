@@ -13,7 +13,7 @@ mod types;
 pub(crate) use component::{
     Component, ComponentSource, CustomJob, Importer, Input, Output, Prebuilt, module_is_within,
 };
-pub(crate) use container::{CommandLine, ContainerSpec, Elements};
+pub(crate) use container::{CommandLine, ContainerSpec, Elements, LoadedFile};
 pub(crate) use control::{
     Branch, Comparison, Condition, Group, GroupKind, Loop, LoopItems, Node, chain, channel_name,
     collected_output, exit_handler_of,

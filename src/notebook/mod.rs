@@ -6,7 +6,10 @@
 //! (`!shell`, `%line magic`) are blanked out byte for byte so that offsets and line numbers
 //! stay those of the original cell.
 
+mod beside;
 mod raw;
+
+pub use beside::Beside;
 
 use std::path::Path;
 
