@@ -571,7 +571,11 @@ fn component_files_are_read_beside_the_notebook_and_copied_beside_its_copy() {
     let fixtures = repo().join("tests/fixtures/pipelines");
     let dir = tmp.path().join("project");
     std::fs::create_dir(&dir).unwrap();
-    for file in ["download_component.yaml", "train_component.yaml"] {
+    for file in [
+        "download_component.yaml",
+        "train_component.yaml",
+        "v1_split_component.yaml",
+    ] {
         std::fs::copy(fixtures.join(file), dir.join(file)).unwrap();
     }
     let text = std::fs::read_to_string(fixtures.join("component_files.py")).unwrap();

@@ -252,6 +252,7 @@ impl Reader<'_> {
             image,
             command,
             args,
+            env: Vec::new(),
             file: None,
         })
     }

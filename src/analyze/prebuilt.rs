@@ -95,6 +95,21 @@ pub(crate) fn check_task_settings(
         let Some(component) = components.get(task.component) else {
             continue;
         };
+        if let ComponentSource::Container(spec) = &component.source
+            && spec.file.as_ref().is_some_and(|f| f.kfp2)
+            && !spec.env.is_empty()
+            && !task.settings.env.is_empty()
+        {
+            // kfp 2.17.3 reads such a file's variables as a list, and `set_env_variable`
+            // then fails with a TypeError.
+            diagnostics.push(
+                Diagnostic::error(
+                    task.span,
+                    format!("kfp cannot add environment variables to a task of `{}`: its component file sets its own, which kfp 2 then fails to extend", component.name),
+                )
+                .with_hint("set the variables in the component file, or recompile the component with them"),
+            );
+        }
         let (what, hint) = match (&component.source, &component.custom_job) {
             (ComponentSource::Prebuilt(prebuilt), _) => (
                 format!("`{}`, a Google Cloud Pipeline Component", prebuilt.python),

@@ -30,16 +30,22 @@ pub(crate) struct ContainerSpec {
     pub(crate) image: String,
     pub(crate) command: Vec<CommandLine>,
     pub(crate) args: Vec<CommandLine>,
-    /// The component file it was loaded from, if any: CI recompiles the notebook's copy, so
-    /// the file is copied beside it.
+    /// Environment variables a component file sets, in order.
+    pub(crate) env: Vec<(String, String)>,
+    /// The component file or text it was loaded from, if any.
     pub(crate) file: Option<LoadedFile>,
 }
 
-/// A component file a notebook loads, by the relative path the notebook gives.
+/// A component file or text a notebook loads. `pipelines/pipeline.py` loads the same text
+/// (as `components/<name>/component.yaml`), so that kfp reads what the notebook gave it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct LoadedFile {
-    pub(crate) path: String,
+    /// The relative path the notebook gives (`None` for `load_component_from_text`): CI
+    /// recompiles the notebook's copy, so the file is copied beside it.
+    pub(crate) path: Option<String>,
     pub(crate) text: String,
+    /// Whether it is kfp 2's IR (else KFP v1's format).
+    pub(crate) kfp2: bool,
 }
 
 impl CommandLine {

@@ -31,7 +31,14 @@ pub(crate) fn container(component: &Component, image: &str) -> Container {
         return Container {
             args: spec.args.iter().map(command_line::to_ir).collect(),
             command: spec.command.iter().map(command_line::to_ir).collect(),
-            env: Vec::new(),
+            env: spec
+                .env
+                .iter()
+                .map(|(name, value)| EnvVar {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
             image: spec.image.clone(),
             resources: None,
         };
@@ -57,14 +64,16 @@ pub(crate) fn container(component: &Component, image: &str) -> Container {
 /// The container of one task: the component's, with the task's resources and environment.
 fn task_container(component: &Component, image: &str, settings: &TaskSettings) -> Container {
     let mut container = container(component, image);
-    container.env = settings
-        .env
-        .iter()
-        .map(|(name, value)| EnvVar {
-            name: name.clone(),
-            value: value.clone(),
-        })
-        .collect();
+    // kfp keeps them in a dict: a task's variable replaces the component's of that name.
+    for (name, value) in &settings.env {
+        match container.env.iter_mut().find(|var| &var.name == name) {
+            Some(var) => var.value.clone_from(value),
+            None => container.env.push(EnvVar {
+                name: name.clone(),
+                value: value.clone(),
+            }),
+        }
+    }
     // A type without a count is one accelerator; a count without a type is written as kfp
     // writes it, without a type.
     let accelerator = (settings.accelerator_type.is_some() || settings.accelerator_count.is_some())

@@ -10,12 +10,14 @@ use serde_json::Value as Json;
 use crate::compile::ReadFile;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::model::{
-    ArtifactType, CommandLine, Component, ComponentName, ComponentSource, ContainerSpec, Input,
-    IoType, LoadedFile, Output, ParamType, kfp_name,
+    Component, ComponentName, ComponentSource, ContainerSpec, Input, LoadedFile, Output, kfp_name,
 };
 use crate::python::ast::Expr;
 
 use super::value::{Env, Kind, Value};
+
+mod ir;
+mod v1;
 
 /// How the notebook loads a component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,10 +173,14 @@ fn component(site: &LoadSite, files: Option<&dyn ReadFile>) -> Result<Component,
         }
         _ => (given.clone(), "the component text".to_owned()),
     };
-    let file = (site.how == How::File).then(|| LoadedFile {
-        path: inside_notebook_folder(given).unwrap_or_default(),
-        text: text.clone(),
-    });
+    let file = |kfp2| {
+        Some(LoadedFile {
+            path: (site.how == How::File)
+                .then(|| inside_notebook_folder(given).unwrap_or_default()),
+            text: text.clone(),
+            kfp2,
+        })
+    };
     let document = first_document(&text)
         .map_err(|why| Diagnostic::error(at, format!("{label} is not valid YAML: {why}")))?;
     let from_file = |why: String| Diagnostic::error(at, format!("{label} {why}"));
@@ -184,24 +190,35 @@ fn component(site: &LoadSite, files: Option<&dyn ReadFile>) -> Result<Component,
         ));
     };
     if fields.contains_key("implementation") {
-        return Err(Diagnostic::error(
-            at,
-            format!("not supported yet: {label} is a KFP v1 component (it has `implementation:`)"),
-        )
-        .with_hint(match site.how {
-            How::File => {
-                let stem = given.strip_suffix(".yaml").or_else(|| given.strip_suffix(".yml")).unwrap_or(given);
-                format!("convert it once with kfp 2 and load the result: `python -c \"from kfp import compiler, components; compiler.Compiler().compile(components.load_component_from_file('{given}'), '{stem}_v2.yaml')\"`")
-            }
-            _ => "write it to a file, convert that once with kfp 2 (`compiler.Compiler().compile(components.load_component_from_file(...), 'component_v2.yaml')`) and load the result".to_owned(),
-        }));
+        return v1::component(&document, site.span, file(false)).map_err(|why| match why {
+            v1::Refusal::NotSupported(why) => Diagnostic::error(
+                at,
+                format!("not supported yet: {label}, a KFP v1 component, {why}"),
+            )
+            .with_hint(convert_hint(site.how, given)),
+            v1::Refusal::Invalid(why) => from_file(why),
+        });
     }
     if !fields.contains_key("pipelineInfo") || !fields.contains_key("deploymentSpec") {
         return Err(from_file(
             "is not a KFP component: it has neither kfp 2's `pipelineInfo` and `deploymentSpec` nor KFP v1's `implementation`".to_owned(),
         ));
     }
-    ir_component(&document, site, file).map_err(from_file)
+    ir::component(&document, site.span, file(true)).map_err(from_file)
+}
+
+/// How to make a kfp 2 file of a KFP v1 component that kfp 2 can compile but we cannot yet.
+fn convert_hint(how: How, given: &str) -> String {
+    match how {
+        How::File => {
+            let stem = given
+                .strip_suffix(".yaml")
+                .or_else(|| given.strip_suffix(".yml"))
+                .unwrap_or(given);
+            format!("convert it once with kfp 2 and load the result: `python -c \"from kfp import compiler, components; compiler.Compiler().compile(components.load_component_from_file('{given}'), '{stem}_v2.yaml')\"`")
+        }
+        _ => "write it to a file, convert that once with kfp 2 (`compiler.Compiler().compile(components.load_component_from_file(...), 'component_v2.yaml')`) and load the result".to_owned(),
+    }
 }
 
 /// `path` without `.` parts, if it is a plain relative path below the notebook's folder.
@@ -221,144 +238,36 @@ fn first_document(text: &str) -> Result<Json, String> {
     Json::deserialize(first).map_err(|e| e.to_string())
 }
 
-/// A kfp 2 component file: a pipeline spec whose root runs one container executor.
-fn ir_component(
-    document: &Json,
-    site: &LoadSite,
-    file: Option<LoadedFile>,
+/// The component a file describes, once its interface and command line are read: its image
+/// checked, its name kfp's.
+fn container_component(
+    raw_name: &str,
+    inputs: Vec<Input>,
+    outputs: Vec<Output>,
+    spec: ContainerSpec,
+    defined_at: Span,
 ) -> Result<Component, String> {
-    let raw_name = document["pipelineInfo"]["name"]
-        .as_str()
-        .ok_or("has no `pipelineInfo.name`")?;
     let kfp = kfp_name(raw_name);
     if kfp.is_empty() {
         return Err(format!(
             "is named `{raw_name}`, which leaves kfp no name for its tasks"
         ));
     }
-    let spec = document["components"]
-        .get(format!("comp-{kfp}"))
-        .unwrap_or(&document["root"]);
-    let Some(executor) = document["deploymentSpec"]["executors"].get(format!("exec-{kfp}")) else {
-        return Err("holds a pipeline, not one container component: not supported yet; call its steps' components in the pipeline instead".to_owned());
-    };
-    let container = executor
-        .get("container")
-        .and_then(Json::as_object)
-        .ok_or("runs no container (not supported yet)")?;
-    if let Some(other) = container
-        .keys()
-        .find(|k| !matches!(k.as_str(), "image" | "command" | "args"))
-    {
-        return Err(format!(
-            "sets the container's `{other}`: not supported yet (set resources and environment variables on the task)"
-        ));
-    }
-    let image = container
-        .get("image")
-        .and_then(Json::as_str)
-        .ok_or("has a container without an image")?;
-    if let Some(why) = super::image_ref::problem(image) {
+    if let Some(why) = super::image_ref::problem(&spec.image) {
         return Err(format!(
             "has an image that is no container image reference (`{}`): {why}",
-            image.escape_debug()
+            spec.image.escape_debug()
         ));
-    }
-    let strings = |key: &str| -> Result<Vec<CommandLine>, String> {
-        match container.get(key) {
-            None => Ok(Vec::new()),
-            Some(Json::Array(items)) => items
-                .iter()
-                .map(|item| {
-                    item.as_str()
-                        .map(|s| CommandLine::Text(s.to_owned()))
-                        .ok_or_else(|| format!("has a `{key}` element that is not a string"))
-                })
-                .collect(),
-            Some(_) => Err(format!("has a `{key}` that is not a list")),
-        }
-    };
-    let command = strings("command")?;
-    let args = strings("args")?;
-    let mut inputs = Vec::new();
-    for (name, io) in definitions(&spec["inputDefinitions"]) {
-        let ty = io_type(name, io)?;
-        let default = match ty {
-            IoType::Parameter(_) => io.get("defaultValue").cloned(),
-            _ => None,
-        };
-        // kfp's rule: an input with a default is optional even when compiled without
-        // `isOptional` (kfp <= 2.0.0b8).
-        let optional = io
-            .get("isOptional")
-            .and_then(Json::as_bool)
-            .unwrap_or(default.is_some());
-        inputs.push(Input {
-            name: name.to_owned(),
-            ty,
-            default,
-            optional,
-            // kfp drops input descriptions when it loads a component file.
-            description: None,
-        });
-    }
-    let mut outputs = Vec::new();
-    for (name, io) in definitions(&spec["outputDefinitions"]) {
-        outputs.push(Output {
-            name: name.to_owned(),
-            ty: io_type(name, io)?,
-        });
     }
     Ok(Component {
         name: ComponentName::new(kfp.replace('-', "_")),
         description: None,
         inputs,
         outputs,
-        source: ComponentSource::Container(ContainerSpec {
-            image: image.to_owned(),
-            command,
-            args,
-            file,
-        }),
+        source: ComponentSource::Container(spec),
         packages: Vec::new(),
         imported_modules: Vec::new(),
-        defined_at: site.span,
+        defined_at,
         custom_job: None,
     })
-}
-
-/// The parameters, then the artifacts, of an `inputDefinitions` or `outputDefinitions`.
-fn definitions(definitions: &Json) -> impl Iterator<Item = (&str, &Json)> {
-    ["parameters", "artifacts"]
-        .into_iter()
-        .flat_map(move |kind| {
-            definitions[kind]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(name, io)| (name.as_str(), io))
-        })
-}
-
-fn io_type(name: &str, io: &Json) -> Result<IoType, String> {
-    if let Some(ty) = io.get("parameterType").and_then(Json::as_str) {
-        return ParamType::from_ir(ty)
-            .map(IoType::Parameter)
-            .ok_or_else(|| {
-                format!("declares `{name}` of parameter type `{ty}`, which kfp does not know")
-            });
-    }
-    let title = io["artifactType"]["schemaTitle"].as_str().ok_or_else(|| {
-        format!("declares `{name}` with neither a parameter nor an artifact type")
-    })?;
-    let ty = ArtifactType::from_schema_title(title).ok_or_else(|| {
-        format!("declares `{name}` of artifact type `{title}`: not supported yet")
-    })?;
-    Ok(
-        if io.get("isArtifactList").and_then(Json::as_bool) == Some(true) {
-            IoType::ArtifactList(ty)
-        } else {
-            IoType::Artifact(ty)
-        },
-    )
 }
