@@ -266,6 +266,10 @@ fn check_command(
             Drift::Changed(path) => format!("changed: {path}"),
             Drift::Missing(path) => format!("missing: {path}"),
             Drift::Stale(path) => format!("stale:   {path} (this compile no longer writes it)"),
+            Drift::Interrupted => {
+                "interrupted: a compile was stopped while writing; `automlops compile` finishes it"
+                    .to_owned()
+            }
         };
         writeln!(stderr, "{line}")?;
     }
@@ -284,7 +288,7 @@ fn check_command(
 fn read_params(path: &Path) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
+    let value = crate::strict_json::from_str(&text)
         .with_context(|| format!("`{}` is not valid JSON", path.display()))?;
     match value {
         serde_json::Value::Object(map) => Ok(map),

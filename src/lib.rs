@@ -24,3 +24,4 @@ pub mod notebook;
 pub(crate) mod parallel;
 pub(crate) mod python;
 pub mod render;
+pub(crate) mod strict_json;

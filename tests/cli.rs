@@ -277,11 +277,20 @@ fn an_output_that_cannot_be_written_fails_before_writing_anything() {
         "{}",
         stderr(&output)
     );
-    let entries: Vec<_> = std::fs::read_dir(&out)
+    // Besides the user's file, only the lock every compile takes (ignored by the generated
+    // .gitignore).
+    let mut entries: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(entries, vec![std::ffi::OsString::from("scripts")]);
+    entries.sort();
+    assert_eq!(
+        entries,
+        vec![
+            std::ffi::OsString::from(".automlops.lock"),
+            std::ffi::OsString::from("scripts")
+        ]
+    );
     assert_eq!(
         std::fs::read_dir(tmp.path()).unwrap().count(),
         1,
@@ -624,4 +633,197 @@ fn component_files_are_read_beside_the_notebook_and_copied_beside_its_copy() {
         stderr(&missing)
     );
     assert!(!tmp.path().join("out2").exists());
+}
+
+/// The file system root and `.git` are never an output directory.
+#[test]
+fn the_root_and_git_directories_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    for (out, why) in [
+        ("/", "the file system root"),
+        (".git/out", "inside a `.git` directory"),
+        ("a/../.git", "inside a `.git` directory"),
+    ] {
+        let output = automlops(
+            &["compile", &example("training_kfp"), "-o", out],
+            tmp.path(),
+        );
+        assert_eq!(output.status.code(), Some(2), "{out}: {}", stderr(&output));
+        assert!(stderr(&output).contains(why), "{out}: {}", stderr(&output));
+    }
+    assert!(!Path::new("/.automlops-files").exists());
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join(".git")).unwrap().count(),
+        0
+    );
+}
+
+/// What a compile killed while writing leaves is settled by the next compile: a staging whose
+/// journal is written is finished (the killed compile's tree), one without a journal is
+/// discarded (the old tree); `--check` says a compile was interrupted; staging directories of
+/// older versions' dead processes go.
+#[test]
+fn an_interrupted_compile_is_finished_or_discarded_by_the_next() {
+    let (tmp, out) = compiled_training_kfp();
+    let out_arg = out.to_str().unwrap();
+    let before = crate::common::read_tree(&out);
+    let readme = before["README.md"].clone();
+
+    // Killed while staging: no journal. The old tree stands, the staging goes.
+    std::fs::create_dir_all(out.join(".automlops-staging/components")).unwrap();
+    std::fs::write(out.join(".automlops-staging/README.md"), "half").unwrap();
+    let copy = out.join("notebook/training.ipynb");
+    let check = automlops(
+        &["compile", copy.to_str().unwrap(), "-o", out_arg, "--check"],
+        tmp.path(),
+    );
+    assert_eq!(check.status.code(), Some(1));
+    assert!(stderr(&check).contains("interrupted"), "{}", stderr(&check));
+    let again = automlops(
+        &["compile", &example("training_kfp"), "-o", out_arg],
+        tmp.path(),
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(!out.join(".automlops-staging").exists());
+    assert_eq!(crate::common::read_tree(&out), before);
+
+    // Killed while moving: the journal is complete, README.md is moved already, a stale file
+    // is still to be removed. The next compile finishes it before its own.
+    std::fs::create_dir_all(out.join(".automlops-staging/scripts")).unwrap();
+    std::fs::write(out.join(".automlops-staging/scripts/run_all.sh"), "new\n").unwrap();
+    std::fs::write(out.join("README.md"), "moved already\n").unwrap();
+    std::fs::write(out.join("components/gone.yaml"), "old\n").unwrap();
+    std::fs::write(
+        out.join(".automlops-staging/.journal"),
+        "M README.md\nM scripts/run_all.sh\nR components/gone.yaml\nR ../outside\nM /etc/passwd\n",
+    )
+    .unwrap();
+    let recovered = automlops(
+        &["compile", &example("training_kfp"), "-o", out_arg],
+        tmp.path(),
+    );
+    assert!(recovered.status.success(), "{}", stderr(&recovered));
+    assert!(!out.join(".automlops-staging").exists());
+    assert!(!out.join("components/gone.yaml").exists());
+    assert_eq!(
+        std::fs::read_to_string(out.join("README.md")).unwrap(),
+        readme
+    );
+    assert_eq!(crate::common::read_tree(&out), before);
+
+    // An older version's staging beside the output, of a process that has ended.
+    let legacy = tmp.path().join(".out.automlops-999999999");
+    std::fs::create_dir_all(legacy.join("scripts")).unwrap();
+    let cleaned = automlops(
+        &["compile", &example("training_kfp"), "-o", out_arg],
+        tmp.path(),
+    );
+    assert!(cleaned.status.success(), "{}", stderr(&cleaned));
+    assert!(!legacy.exists());
+}
+
+/// Compiles killed at random moments, each followed by a compile: the tree is always the
+/// compiled one, with no staging left.
+#[cfg(unix)]
+#[test]
+fn compiles_killed_while_writing_leave_a_consistent_tree_after_the_next() {
+    use std::fmt::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut components, mut calls) = (String::new(), String::new());
+    for i in 0..300 {
+        let _ = write!(
+            components,
+            "# %%\n@dsl.component\ndef step_{i}(x: int):\n    print(x)\n"
+        );
+        let _ = writeln!(calls, "    step_{i}(x=x)");
+    }
+    let text = format!(
+        "# %%\nfrom kfp import dsl\n{components}# %%\n@dsl.pipeline(name=\"many\")\ndef pipeline(x: int = 1):\n{calls}# %%\nfrom google_cloud_automlops import AutoMLOps\nAutoMLOps.generate(project_id=\"my-project\", use_kfp_spec=True)\n"
+    );
+    let notebook = tmp.path().join("many.ipynb");
+    std::fs::write(&notebook, percent_to_ipynb(&text)).unwrap();
+    let out = tmp.path().join("out");
+    let args = [
+        "compile",
+        notebook.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let first = automlops(&args, tmp.path());
+    assert!(first.status.success(), "{}", stderr(&first));
+    let expected = crate::common::read_tree(&out);
+    for round in 0..8u64 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_automlops"))
+            .args(args)
+            .current_dir(tmp.path())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(round * 3));
+        let _ = child.kill();
+        let _ = child.wait();
+        let next = automlops(&args, tmp.path());
+        assert!(next.status.success(), "{}", stderr(&next));
+        assert!(!out.join(".automlops-staging").exists());
+        assert_eq!(crate::common::read_tree(&out), expected, "round {round}");
+    }
+}
+
+/// Two compiles into one directory at once take turns: both succeed, and the tree is one
+/// compile's, whole.
+#[test]
+fn concurrent_compiles_into_one_directory_take_turns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let args = [
+        "compile".to_owned(),
+        example("training_kfp"),
+        "-o".to_owned(),
+        out.to_str().unwrap().to_owned(),
+    ];
+    for _ in 0..5 {
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_automlops"))
+                    .args(&args)
+                    .current_dir(tmp.path())
+                    .output()
+            })
+            .collect();
+        for child in children {
+            let output = child.unwrap();
+            assert!(output.status.success(), "{}", stderr(&output));
+        }
+    }
+    let (_tmp2, reference) = compiled_training_kfp();
+    assert_eq!(
+        crate::common::read_tree(&out),
+        crate::common::read_tree(&reference)
+    );
+}
+
+/// A `--pipeline-params` file that gives a value twice is refused, with where.
+#[test]
+fn a_parameters_file_with_a_key_given_twice_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("params.json"), "{\"x\": 1,\n \"x\": 2}\n").unwrap();
+    let output = automlops(
+        &[
+            "compile",
+            &example("training_kfp"),
+            "-o",
+            "out",
+            "--pipeline-params",
+            "params.json",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the key `x` is given twice at line 2"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!tmp.path().join("out").exists());
 }

@@ -161,6 +161,11 @@ pub(crate) fn components(
             failed.names.insert(name);
             continue;
         }
+        if let Some(too_long) = super::naming::component_name_too_long(&name, name_span) {
+            diagnostics.push(too_long);
+            failed.names.insert(name);
+            continue;
+        }
         if let Some(first) = defined.get(&name).map(|&i| &components[i]) {
             diagnostics.push(duplicate_component(&name, name_span, first.defined_at));
             continue;

@@ -127,7 +127,7 @@ pub(crate) fn apply(specs: &Value, components: &mut [Component], diagnostics: &m
             if key == "service_account"
                 && let Some(account) = value.as_str()
                 && !account.is_empty()
-                && !(account.contains('@') && account.ends_with(".gserviceaccount.com"))
+                && !super::naming::is_service_account_email(account)
             {
                 diagnostics.push(
                     Diagnostic::error(

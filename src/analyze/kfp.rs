@@ -51,6 +51,13 @@ pub(crate) fn components(
             failed.names.insert(def.name.clone());
             continue;
         }
+        if let Some(too_long) =
+            super::naming::component_name_too_long(&def.name, Some(def.name_span))
+        {
+            diagnostics.push(too_long);
+            failed.names.insert(def.name.clone());
+            continue;
+        }
         if let Some(first) = defined.get(&def.name).map(|&i| &components[i]) {
             diagnostics.push(duplicate_component(
                 &def.name,
@@ -84,7 +91,24 @@ pub(crate) fn components(
             .and_then(|v| read::list(v, "`packages_to_install`", diagnostics))
             .unwrap_or_default()
             .iter()
-            .filter_map(|p| read::string(p, "each package of `packages_to_install`", diagnostics))
+            .filter_map(|p| {
+                let package =
+                    read::string(p, "each package of `packages_to_install`", diagnostics)?;
+                if let Some(why) = super::pep508::problem(&package) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            p.span,
+                            format!(
+                                "`{}` in `packages_to_install` is not a requirement: {why}",
+                                package.escape_debug()
+                            ),
+                        )
+                        .with_hint(super::pep508::HINT),
+                    );
+                    return None;
+                }
+                Some(package)
+            })
             .collect();
         if let Some(variadic) = def.variadic {
             diagnostics.push(Diagnostic::error(

@@ -22,6 +22,7 @@ mod mutation;
 mod naming;
 mod options;
 mod params;
+mod pep508;
 mod prebuilt;
 mod read;
 mod requirements;
@@ -455,6 +456,10 @@ fn base_image(scan: &scan::Scan, kfp: bool, diagnostics: &mut Diagnostics) -> St
             diagnostics.push(read::mismatch(&arg.value, "`base_image`", "a string"));
             continue;
         };
+        if let Err(diagnostic) = image_ref::check(image, arg.value.span.or(Some(arg.span))) {
+            diagnostics.push(diagnostic);
+            continue;
+        }
         match &chosen {
             None => chosen = Some((image.to_owned(), arg.span)),
             Some((first, first_span)) if first != image => diagnostics.push(

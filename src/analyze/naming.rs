@@ -182,6 +182,53 @@ pub(crate) fn derived_account_id(prefix: &str, role: &str) -> String {
     format!("{cut}-{hash}-{role}")
 }
 
+/// The longest component name: it becomes file names (`src/<name>.py`, file systems hold
+/// 255 bytes) and kfp's task and executor names, which Vertex AI limits to 128 characters.
+pub(crate) const MAX_COMPONENT_NAME: usize = 128;
+
+/// The error for a component name too long to be a file name and a task name.
+pub(crate) fn component_name_too_long(name: &str, span: Option<Span>) -> Option<Diagnostic> {
+    (name.len() > MAX_COMPONENT_NAME).then(|| {
+        Diagnostic::error(
+            span,
+            format!(
+                "component name `{}…` has {} characters; it becomes file names and Vertex AI task names, which hold at most {MAX_COMPONENT_NAME}",
+                name.chars().take(24).collect::<String>(),
+                name.chars().count()
+            ),
+        )
+        .with_hint("give the component a shorter name")
+    })
+}
+
+/// Whether `email` is a Google Cloud service account's email: a lower-case account name (letters,
+/// digits, hyphens), `@`, and a domain of `gserviceaccount.com` (`PROJECT.iam.`, `developer.`,
+/// `appspot.`, Google's service agents).
+pub(crate) fn is_service_account_email(email: &str) -> bool {
+    let Some((account, domain)) = email.split_once('@') else {
+        return false;
+    };
+    let label = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 63
+            && part
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !part.starts_with('-')
+            && !part.ends_with('-')
+    };
+    (1..=64).contains(&account.len())
+        && label(account)
+        && domain
+            .strip_suffix("gserviceaccount.com")
+            .is_some_and(|head| {
+                head.is_empty()
+                    || head
+                        .strip_suffix('.')
+                        .is_some_and(|h| h.split('.').all(label))
+            })
+}
+
 /// A base image without a version tag or digest, or tagged `latest`, changes under the
 /// pipeline between builds (and the generated Dockerfile fails hadolint's DL3006/DL3007).
 pub(crate) fn unpinned_image(image: &str, span: Option<Span>) -> Option<Diagnostic> {
@@ -312,6 +359,9 @@ impl NameRule {
     }
 
     fn check(self, value: &str) -> Result<(), &'static str> {
+        if matches!(self, NameRule::Image) && !super::image_ref::is_valid(value) {
+            return Err("it is not `[registry/]repository[:tag][@digest]`");
+        }
         let lower = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
         let (max, min, allowed, start_letter, end_alnum): (
             usize,
@@ -419,6 +469,21 @@ pub(crate) fn bucket_name_problem(name: &str) -> Result<(), &'static str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn service_account_emails_are_googles_and_nothing_else() {
+        use super::is_service_account_email as ok;
+        assert!(ok("vertex-pipelines@my-project.iam.gserviceaccount.com"));
+        assert!(ok("123456789-compute@developer.gserviceaccount.com"));
+        assert!(ok("my-project@appspot.gserviceaccount.com"));
+        assert!(!ok("a b@c"));
+        assert!(!ok("user:evil@example.com"));
+        assert!(!ok("evil@example.com"));
+        assert!(!ok("x@my-project.iam.gserviceaccount.com\nRUN"));
+        assert!(!ok("@my-project.iam.gserviceaccount.com"));
+        assert!(!ok("Upper@my-project.iam.gserviceaccount.com"));
+        assert!(!ok("x@evilgserviceaccount.com"));
+    }
+
     use super::*;
     use crate::model::is_relative_path;
 

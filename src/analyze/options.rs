@@ -621,6 +621,15 @@ fn check(
                     .with_hint("use letters, digits, `-`, `_`, `.` and `/` only"),
             );
         }
+        if path
+            .split('/')
+            .any(|part| part.eq_ignore_ascii_case(".git"))
+        {
+            diagnostics.push(
+                Diagnostic::error(at(name), format!("option `{name}` is `{path}`, inside the repository's `.git` directory, which a compile must never write"))
+                    .with_hint("use a path such as `scripts/pipeline_spec/pipeline_job.json`"),
+            );
+        }
         if !is_relative_path(path) {
             diagnostics.push(
                 Diagnostic::error(at(name), format!("option `{name}` must be a relative path inside the output directory, not `{path}`"))
@@ -645,7 +654,10 @@ fn check(
                 .with_hint("leave `pipeline_runner_sa` out to create `vertex-pipelines@PROJECT.iam.gserviceaccount.com` with only the roles the pipeline needs"),
         );
     }
-    if !settings.pipeline_runner_sa.contains('@') {
+    // A derived account is as valid as the project ID, which is checked on its own.
+    if explicit.contains(&"pipeline_runner_sa")
+        && !super::naming::is_service_account_email(&settings.pipeline_runner_sa)
+    {
         diagnostics.push(
             Diagnostic::error(
                 at("pipeline_runner_sa"),
@@ -654,7 +666,7 @@ fn check(
                     settings.pipeline_runner_sa
                 ),
             )
-            .with_hint("use the form `name@project-id.iam.gserviceaccount.com`"),
+            .with_hint("use the form `name@project-id.iam.gserviceaccount.com` (a service account of Google Cloud, nothing else)"),
         );
     }
     check_resource_names(settings, explicit, derived, &at, diagnostics);

