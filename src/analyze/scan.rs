@@ -263,32 +263,44 @@ fn warn_dropped_ipython_lines(
     stmts: &[crate::python::TopLevel],
     diagnostics: &mut Diagnostics,
 ) {
-    let component_code = |start: usize| {
-        match cell.magic {
-        Some(CellMagic::DefineComponent) => stmts.first().is_some_and(|top| start > top.stmt.span().end),
+    /// Where an IPython line is, for what becomes of it.
+    enum Place {
+        /// Not in component code: the notebook runs it, the pipeline never does.
+        Notebook,
+        /// Code of a custom-syntax cell: the component's code is the cell without it.
+        DroppedFromComponent,
+        /// Inside a `@dsl.component` function, whose source is copied as written.
+        ComponentFunction,
+    }
+    let place = |start: usize| match cell.magic {
+        Some(CellMagic::DefineComponent) if stmts.first().is_some_and(|top| start > top.stmt.span().end) => Place::DroppedFromComponent,
         // AutoMLOps 1.0 copies all of such a cell, but its own magic line, into every component.
-        Some(CellMagic::DefineImports) => !cell.source.get(start..).unwrap_or_default().starts_with("%%"),
-        _ => stmts.iter().any(|top| {
+        Some(CellMagic::DefineImports) if !cell.source.get(start..).unwrap_or_default().starts_with("%%") => Place::DroppedFromComponent,
+        Some(CellMagic::DefineComponent | CellMagic::DefineImports) => Place::Notebook,
+        _ if stmts.iter().any(|top| {
             matches!(&top.stmt, Stmt::FunctionDef(def) if find_decorator(def, COMPONENT_DECORATORS).is_some()
                 && def.def_span.start < start && start < def.def_span.end)
-        }),
-    }
+        }) => Place::ComponentFunction,
+        _ => Place::Notebook,
     };
     for &(start, end) in &cell.ipython_lines {
-        if component_code(start) {
-            let line = cell.source.get(start..end).unwrap_or_default();
-            let hint = if line.contains("pip install") {
-                "the image's packages come from `requirements.txt`: list the package in `packages_to_install` or import it in the code"
-            } else {
-                "do it in Python (for example with `subprocess.run([...])`), or move it to another cell"
-            };
-            diagnostics.push(
-                Diagnostic::warning(
-                    Span::new(index, start, end),
-                    "this IPython line is not Python and is left out of the component",
-                )
-                .with_hint(hint),
-            );
+        let line = cell.source.get(start..end).unwrap_or_default();
+        let hint = if line.contains("pip install") {
+            "the image's packages come from `requirements.txt`: list the package in `packages_to_install` or import it in the code"
+        } else {
+            "do it in Python (for example with `subprocess.run([...])`), or move it to another cell"
+        };
+        let span = Span::new(index, start, end);
+        match place(start) {
+            Place::Notebook => {}
+            Place::DroppedFromComponent => diagnostics.push(
+                Diagnostic::warning(span, "this IPython line is not Python and is left out of the component")
+                    .with_hint(hint),
+            ),
+            Place::ComponentFunction => diagnostics.push(
+                Diagnostic::error(span, "this IPython line cannot run in the component: the function's source runs as plain Python in the component's container, where it is a syntax error")
+                    .with_hint(hint),
+            ),
         }
     }
 }
