@@ -1,5 +1,6 @@
 //! `cargo bench`: compile time of generated notebooks of 10, 100 and 1,000 components, in
-//! process, and the split across phases. Whole-process timing, memory, kfp's Python compiler
+//! process, and the split across phases; and of the pathological inputs of issue #15 (a cell
+//! of 100,000 syntax errors, deep nesting, constants that reuse themselves). Whole-process timing, memory, kfp's Python compiler
 //! and the 10,000-component case are in `bench/run.sh` (see BENCHMARKS.md).
 
 use std::hint::black_box;
@@ -92,5 +93,56 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(compile_benches, benches);
+/// Inputs that once took quadratic or exponential time (issue #15): each must end within 2 s
+/// on the reference machine, with located errors or a compile. Compiled on a thread with the
+/// command line's stack, as `automlops compile` compiles.
+fn pathological(c: &mut Criterion) {
+    let tail = [
+        "from kfp import dsl\n@dsl.component\ndef a(x: int):\n    print(x)\n@dsl.pipeline(name=\"p\")\ndef pipeline(x: int = 1):\n    a(x=x)\n".to_owned(),
+        "from google_cloud_automlops import AutoMLOps\nAutoMLOps.generate(project_id=\"my-project\", use_kfp_spec=True)\n".to_owned(),
+    ];
+    let cases = [
+        ("syntax-errors-100k", "x = = 1\n".repeat(100_000)),
+        (
+            "await-chain-200k",
+            format!("x = {}y\n", "await ".repeat(200_000)),
+        ),
+        (
+            "brackets-100k",
+            format!("x = {}{}\n", "(".repeat(100_000), ")".repeat(100_000)),
+        ),
+        (
+            "shared-dicts-30",
+            format!("A = 1\n{}", "A = {'a': A, 'b': A}\n".repeat(30)),
+        ),
+        (
+            "doubled-fstrings-30",
+            format!("A = 'x'\n{}", "A = f'{A}{A}'\n".repeat(30)),
+        ),
+    ];
+    let mut group = c.benchmark_group("pathological");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    for (name, cell) in cases {
+        let mut cells = vec![cell];
+        cells.extend(tail.iter().cloned());
+        let notebook = Notebook::from_code_cells("pathological.ipynb", &cells);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                std::thread::scope(|scope| {
+                    std::thread::Builder::new()
+                        .stack_size(1 << 30)
+                        .spawn_scoped(scope, || {
+                            black_box(compile(&notebook, &Options::default()).is_ok())
+                        })
+                        .map(|handle| handle.join().ok())
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(compile_benches, benches, pathological);
 criterion_main!(compile_benches);

@@ -16,11 +16,12 @@ pub struct Location {
 
 #[must_use]
 pub fn locate(notebook: &Notebook, span: Span) -> Option<(Location, &str)> {
-    let source = &notebook.cells.get(span.cell)?.source;
+    let cell = notebook.cells.get(span.cell)?;
+    let source = &cell.source;
     let start = span.start.min(source.len());
     let before = source.get(..start)?;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = before.matches('\n').count() + 1;
+    let (line, line_start) = cell.line_of(start);
+    let line = line + 1;
     let column = before[line_start..].chars().count() + 1;
     let line_end = source[line_start..]
         .find('\n')

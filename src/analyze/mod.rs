@@ -261,19 +261,18 @@ fn parameter_overrides(parameters: &[(String, String)]) -> HashMap<String, value
     parameters
         .iter()
         .map(|(name, text)| {
-            let literal =
-                crate::python::parse_cell(0, text)
-                    .ok()
-                    .and_then(|stmts| match stmts.as_slice() {
-                        [top] => match &top.stmt {
-                            crate::python::ast::Stmt::Expr(expr) => {
-                                let value = value::Env::default().eval(expr, &|_| String::new());
-                                value.to_json().map(|json| options::json_to_value(&json))
-                            }
-                            _ => None,
-                        },
+            let literal = crate::python::parse_cell(0, text, crate::python::CellScope::Notebook)
+                .ok()
+                .and_then(|stmts| match stmts.as_slice() {
+                    [top] => match &top.stmt {
+                        crate::python::ast::Stmt::Expr(expr) => {
+                            let value = value::Env::default().eval(expr, &|_| String::new());
+                            value.to_json().map(|json| options::json_to_value(&json))
+                        }
                         _ => None,
-                    });
+                    },
+                    _ => None,
+                });
             let value =
                 literal.unwrap_or_else(|| value::Value::new(value::Kind::Str(text.clone()), None));
             (

@@ -272,7 +272,8 @@ fn warn_dropped_ipython_lines(
         /// Inside a `@dsl.component` function, whose source is copied as written.
         ComponentFunction,
     }
-    let place = |start: usize| match cell.magic {
+    let place = |start: usize| {
+        match cell.magic {
         Some(CellMagic::DefineComponent) if stmts.first().is_some_and(|top| start > top.stmt.span().end) => Place::DroppedFromComponent,
         // AutoMLOps 1.0 copies all of such a cell, but its own magic line, into every component.
         Some(CellMagic::DefineImports) if !cell.source.get(start..).unwrap_or_default().starts_with("%%") => Place::DroppedFromComponent,
@@ -282,6 +283,7 @@ fn warn_dropped_ipython_lines(
                 && def.def_span.start < start && start < def.def_span.end)
         }) => Place::ComponentFunction,
         _ => Place::Notebook,
+    }
     };
     for &(start, end) in &cell.ipython_lines {
         let line = cell.source.get(start..end).unwrap_or_default();

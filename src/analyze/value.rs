@@ -13,6 +13,42 @@ use crate::python::ast::{BinOp, Expr, FStringPart};
 
 use super::suggest::did_you_mean;
 
+/// The most elements a list or dict value may hold, those nested in it included: Python shares
+/// a value bound to a name wherever it is used again (`A = [A, A]` thirty times is a few
+/// objects), a copy of it would have a billion elements. Pipeline values are far smaller.
+pub(crate) const MAX_ELEMENTS: usize = 100_000;
+
+/// The longest text a value may be, in bytes.
+pub(crate) const MAX_TEXT: usize = 16 * 1024 * 1024;
+
+/// Whether a list or dict holds more than [`MAX_ELEMENTS`] elements, counted until the
+/// ceiling is passed (so counting costs no more than the ceiling).
+fn too_many_elements(kind: &Kind) -> bool {
+    fn count(kind: &Kind, left: &mut usize) -> bool {
+        let mut each = |value: &Value| {
+            if *left == 0 {
+                return false;
+            }
+            *left -= 1;
+            count(&value.kind, left)
+        };
+        match kind {
+            Kind::List(items) => items.iter().all(&mut each),
+            Kind::Dict(entries) => entries.iter().all(|(_, _, v)| each(v)),
+            _ => true,
+        }
+    }
+    let mut left = MAX_ELEMENTS;
+    !count(kind, &mut left)
+}
+
+fn too_large(what: String) -> Kind {
+    Kind::Unknown(Unknown::Unsupported {
+        what,
+        kind: "a value larger than automlops evaluates (100,000 elements, 16 MiB of text)",
+    })
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Value {
     pub(crate) kind: Kind,
@@ -380,6 +416,9 @@ impl Env {
                 let mut first_run_time: Option<Value> = None;
                 for part in parts {
                     match part {
+                        _ if text.len() > MAX_TEXT => {
+                            return Value::new(too_large(shorten(&source(expr.span()))), span);
+                        }
                         FStringPart::Literal(literal) => text.push_str(literal),
                         FStringPart::Expr { expr: inner, plain } => {
                             let value = self.eval(inner, source);
@@ -492,6 +531,14 @@ impl Env {
                 return dynamic();
             }
         };
+        let too_big = match &kind {
+            Kind::Str(text) => text.len() > MAX_TEXT,
+            Kind::List(_) | Kind::Dict(_) => too_many_elements(&kind),
+            _ => false,
+        };
+        if too_big {
+            return Value::new(too_large(shorten(&source(expr.span()))), span);
+        }
         Value::new(kind, span)
     }
 }
@@ -671,7 +718,7 @@ mod tests {
     fn eval_in(setup: &str, expr: &str) -> Value {
         let mut env = Env::default();
         let text = format!("{setup}\n__value__ = {expr}\n");
-        let stmts = parse_cell(0, &text).unwrap();
+        let stmts = parse_cell(0, &text, crate::python::CellScope::Notebook).unwrap();
         let source = |span: Span| text[span.start..span.end].to_owned();
         let mut last = None;
         for top in &stmts {

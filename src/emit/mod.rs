@@ -297,6 +297,69 @@ mod tests {
         );
     }
 
+    /// Every Python file a compile writes parses, with CPython's compile-time rules, for every
+    /// example and fixture pipeline (a component whose source does not parse fails only when
+    /// Vertex AI starts it).
+    #[test]
+    fn every_generated_python_file_parses() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut notebooks = Vec::new();
+        for dir in [
+            "examples",
+            "tests/fixtures/pipelines",
+            "tests/fixtures/warnings",
+        ] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    for inner in std::fs::read_dir(&path).unwrap() {
+                        let inner = inner.unwrap().path();
+                        if inner.extension().is_some_and(|e| e == "ipynb") {
+                            let text = std::fs::read_to_string(&inner).unwrap();
+                            notebooks
+                                .push(crate::notebook::Notebook::parse("n.ipynb", &text).unwrap());
+                        }
+                    }
+                } else if path.extension().is_some_and(|e| e == "py") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let sources: Vec<String> = text
+                        .split("\n# %%")
+                        .skip(1)
+                        .map(|cell| {
+                            cell.split_once('\n')
+                                .map_or("", |(_, rest)| rest)
+                                .to_owned()
+                        })
+                        .collect();
+                    notebooks.push(crate::notebook::Notebook::from_code_cells(
+                        "n.ipynb", &sources,
+                    ));
+                }
+            }
+        }
+        let mut parsed = 0;
+        for notebook in &notebooks {
+            let options = crate::compile::Options {
+                files: Some(std::sync::Arc::new(crate::notebook::Beside::notebook(
+                    &root.join("tests/fixtures/pipelines/n.ipynb"),
+                ))),
+                ..crate::compile::Options::default()
+            };
+            let Ok(compiled) = crate::compile::compile(notebook, &options) else {
+                continue;
+            };
+            for (path, text) in &compiled.artifacts.files {
+                if path.ends_with(".py") {
+                    let result =
+                        crate::python::parse_cell(0, text, crate::python::CellScope::Notebook);
+                    assert!(result.is_ok(), "{path}: {:?}", result.err());
+                    parsed += 1;
+                }
+            }
+        }
+        assert!(parsed > 100, "only {parsed} files parsed");
+    }
+
     /// The second line of defence: values analysis refuses are refused by the writers too.
     #[test]
     fn writers_refuse_values_that_would_add_lines_or_options() {

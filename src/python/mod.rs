@@ -7,6 +7,8 @@
 pub(crate) mod ast;
 mod convert;
 mod facts;
+mod semantic;
+pub(crate) use semantic::CellScope;
 
 pub(crate) use facts::{Facts, ModuleLevelOnly};
 
@@ -58,7 +60,14 @@ impl ParsedNotebook {
 pub(crate) fn parse_notebook(notebook: &crate::notebook::Notebook) -> ParsedNotebook {
     let cells: Vec<(usize, &crate::notebook::Cell)> = notebook.cells.iter().enumerate().collect();
     let results = crate::parallel::map(&cells, |(index, cell)| {
-        cell.is_python().then(|| parse_cell(*index, &cell.python))
+        // A `%%define_component` cell's code becomes a function's body.
+        let top = if cell.magic == Some(crate::notebook::CellMagic::DefineComponent) {
+            semantic::CellScope::FunctionBody
+        } else {
+            semantic::CellScope::Notebook
+        };
+        cell.is_python()
+            .then(|| parse_cell(*index, &cell.python, top))
     });
     let mut parsed = ParsedNotebook::default();
     for result in results {
@@ -83,7 +92,11 @@ pub(crate) struct TopLevel {
 
 /// Parses one cell. `text` is the cell's Python (`IPython` lines already blanked). Returns the
 /// statements, or every syntax error in the cell.
-pub(crate) fn parse_cell(cell: usize, text: &str) -> Result<Vec<TopLevel>, Vec<Diagnostic>> {
+pub(crate) fn parse_cell(
+    cell: usize,
+    text: &str,
+    top: semantic::CellScope,
+) -> Result<Vec<TopLevel>, Vec<Diagnostic>> {
     // Guard against parser panics on pathological input (ruff has had such bugs, e.g.
     // astral-sh/ruff#21705): a panic in a dependency must become a diagnostic, not a crash.
     let parsed = catch_unwind(AssertUnwindSafe(|| {
@@ -107,6 +120,21 @@ pub(crate) fn parse_cell(cell: usize, text: &str) -> Result<Vec<TopLevel>, Vec<D
     let Some(module) = module.as_module() else {
         return Ok(Vec::new());
     };
+    // What CPython's compiler refuses beyond the grammar.
+    let refused = semantic::errors(text, &module.body, top);
+    if !refused.is_empty() {
+        return Err(refused
+            .into_iter()
+            .map(|(range, message)| {
+                let start = clamp_to_char_boundary(text, range.start().to_usize());
+                let end = clamp_to_char_boundary(text, range.end().to_usize()).max(start);
+                Diagnostic::error(
+                    Span::new(cell, start, end),
+                    format!("Python syntax error: {}", lowercase_first(&message)),
+                )
+            })
+            .collect());
+    }
     let converter = convert::Converter { cell, text };
     Ok(module
         .body
@@ -127,14 +155,21 @@ fn syntax_errors(
     text: &str,
     parsed: &ruff_python_parser::Parsed<ruff_python_ast::Mod>,
 ) -> Vec<Diagnostic> {
-    let errors = parsed.errors();
+    // In the order they stand, each located by one binary search and one forward walk over
+    // the tokens, so that a cell of many errors takes linear time.
+    let mut errors: Vec<_> = parsed.errors().iter().collect();
+    errors.sort_by_key(|error| error.range().start());
+    let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+    let line_of = |offset: usize| newlines.partition_point(|&n| n < offset);
+    let mut brackets = Brackets::new(parsed);
     let mut kept: Vec<Diagnostic> = Vec::new();
     let mut last_line: Option<usize> = None;
     for error in errors {
         let range = error.range();
         let start = clamp_to_char_boundary(text, range.start().to_usize());
         let end = clamp_to_char_boundary(text, range.end().to_usize()).max(start);
-        let line = text[..start].matches('\n').count();
+        let line = line_of(start);
+        let unclosed = brackets.unclosed_before(start);
         let message = lowercase_first(&error.error.to_string());
         let cascade = last_line.is_some_and(|last| line <= last + 1)
             || (!kept.is_empty() && message.contains("EOF"));
@@ -144,8 +179,8 @@ fn syntax_errors(
         last_line = Some(line);
         // An error on a later line than an unclosed bracket is the bracket's fault, and the
         // bracket is where the fix goes (CPython says the same: "'(' was never closed").
-        if let Some((open, bracket)) = unclosed_bracket(parsed, start)
-            && text[..open].matches('\n').count() < line
+        if let Some((open, bracket)) = unclosed
+            && line_of(open) < line
         {
             kept.push(
                 Diagnostic::error(
@@ -164,30 +199,45 @@ fn syntax_errors(
     kept
 }
 
-/// The innermost bracket opened before `offset` and not closed before it.
-fn unclosed_bracket(
-    parsed: &ruff_python_parser::Parsed<ruff_python_ast::Mod>,
-    offset: usize,
-) -> Option<(usize, char)> {
-    use ruff_python_ast::token::TokenKind;
-    let mut open: Vec<(usize, char)> = Vec::new();
-    for token in parsed
-        .tokens()
-        .iter()
-        .take_while(|t| t.range().start().to_usize() < offset)
-    {
-        let at = token.range().start().to_usize();
-        match token.kind() {
-            TokenKind::Lpar => open.push((at, '(')),
-            TokenKind::Lsqb => open.push((at, '[')),
-            TokenKind::Lbrace => open.push((at, '{')),
-            TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => {
-                open.pop();
-            }
-            _ => {}
+/// The brackets open at a point of the cell, walking its tokens forward once.
+struct Brackets<'a> {
+    tokens: std::slice::Iter<'a, ruff_python_ast::token::Token>,
+    next: Option<&'a ruff_python_ast::token::Token>,
+    open: Vec<(usize, char)>,
+}
+
+impl<'a> Brackets<'a> {
+    fn new(parsed: &'a ruff_python_parser::Parsed<ruff_python_ast::Mod>) -> Self {
+        let mut tokens = parsed.tokens().iter();
+        let next = tokens.next();
+        Self {
+            tokens,
+            next,
+            open: Vec::new(),
         }
     }
-    open.pop()
+
+    /// The innermost bracket opened before `offset` and not closed before it; `offset`s
+    /// come in increasing order.
+    fn unclosed_before(&mut self, offset: usize) -> Option<(usize, char)> {
+        use ruff_python_ast::token::TokenKind;
+        while let Some(token) = self.next
+            && token.range().start().to_usize() < offset
+        {
+            let at = token.range().start().to_usize();
+            match token.kind() {
+                TokenKind::Lpar => self.open.push((at, '(')),
+                TokenKind::Lsqb => self.open.push((at, '[')),
+                TokenKind::Lbrace => self.open.push((at, '{')),
+                TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => {
+                    self.open.pop();
+                }
+                _ => {}
+            }
+            self.next = self.tokens.next();
+        }
+        self.open.last().copied()
+    }
 }
 
 fn clamp_to_char_boundary(text: &str, mut offset: usize) -> usize {
@@ -213,7 +263,12 @@ mod tests {
 
     #[test]
     fn every_syntax_error_of_a_cell_is_reported() {
-        let errors = parse_cell(3, "def f(:\n    return\nx = = 1\n").unwrap_err();
+        let errors = parse_cell(
+            3,
+            "def f(:\n    return\nx = = 1\n",
+            semantic::CellScope::Notebook,
+        )
+        .unwrap_err();
         assert!(errors.len() >= 2, "{errors:?}");
         assert!(errors.iter().all(|e| e.span.unwrap().cell == 3));
     }
@@ -221,7 +276,7 @@ mod tests {
     #[test]
     fn decorated_function_spans_cover_def_without_decorators() {
         let text = "@dsl.component(base_image='x')\ndef f(a: int = 1) -> str:\n    '''Doc.'''\n    return 'a'\n";
-        let stmts = parse_cell(0, text).unwrap();
+        let stmts = parse_cell(0, text, semantic::CellScope::Notebook).unwrap();
         let Stmt::FunctionDef(def) = &stmts[0].stmt else {
             panic!()
         };
