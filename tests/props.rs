@@ -16,7 +16,11 @@ fn example_cells(name: &str) -> Vec<String> {
 
 fn check_spans(notebook: &Notebook, options: &Options) {
     let diagnostics = match compile(notebook, options) {
-        Ok(compiled) => compiled.warnings,
+        Ok(compiled) => {
+            let problems = automlops::emit::verify(&compiled.artifacts);
+            assert!(problems.is_empty(), "{problems:?}");
+            compiled.warnings
+        }
         Err(CompileError::Notebook(diagnostics)) => diagnostics,
         Err(CompileError::Emit(error)) => panic!("{error}"),
     };

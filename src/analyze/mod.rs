@@ -23,6 +23,7 @@ mod naming;
 mod options;
 mod params;
 mod pep508;
+pub(crate) use pep508::problem as requirement_problem;
 mod prebuilt;
 mod read;
 mod requirements;

@@ -1,4 +1,4 @@
-//! The syntax errors CPython reports when it compiles, beyond what the parser sees: a `break`
+//! The syntax errors `CPython` reports when it compiles, beyond what the parser sees: a `break`
 //! outside a loop, `return` in a class body, a parameter named twice, `*a = [1, 2]`, `await`
 //! outside an `async` function, `nonlocal x` with no `x` to bind, a NUL character. ruff's
 //! `SemanticSyntaxChecker` knows these rules; it needs to be walked over the tree with the
@@ -329,7 +329,7 @@ impl<'a> Visitor<'a> for Walker<'_> {
     }
 }
 
-/// The errors CPython's compiler reports in `body` (the statements of a cell), each with its
+/// The errors `CPython`'s compiler reports in `body` (the statements of a cell), each with its
 /// range and message.
 pub(crate) fn errors(source: &str, body: &[Stmt], top: CellScope) -> Vec<(TextRange, String)> {
     let mut found = Vec::new();
