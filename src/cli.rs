@@ -60,6 +60,10 @@ struct CompileArgs {
     /// Print how long each phase took (read, parse, analyze, emit, write) to stderr.
     #[arg(long)]
     timings: bool,
+    /// AutoMLOps 1.2+'s `use_ci`: `--run-local` inverted (true builds and runs through Cloud
+    /// Build CI)
+    #[arg(long, value_name = "BOOL", value_parser = ["true", "false"], help_heading = "Options of AutoMLOps.go(...)")]
+    use_ci: Option<String>,
     /// Write nothing: compare the output directory with what this compile would write there,
     /// list the files that differ, and exit with 1 if any does (for CI and pre-commit hooks).
     #[arg(long)]
@@ -118,7 +122,7 @@ impl Args for OptionFlags {
             };
             arg = arg.help(help);
             if let Some(alias) = spec.alias {
-                arg = arg.alias(alias.replace('_', "-"));
+                arg = arg.visible_alias(alias.replace('_', "-"));
             }
             cmd = cmd.arg(arg);
         }
@@ -146,11 +150,25 @@ pub fn run() -> ExitCode {
 }
 
 fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
+    let mut flags = args.options.values.clone();
+    if let Some(use_ci) = &args.use_ci {
+        let run_local = if use_ci == "true" { "false" } else { "true" };
+        if flags
+            .get("run_local")
+            .is_some_and(|given| given != run_local)
+        {
+            bail!(
+                "`--use-ci {use_ci}` and `--run-local {}` disagree: `--use-ci` is `--run-local` inverted",
+                flags["run_local"]
+            );
+        }
+        flags.insert("run_local".to_owned(), run_local.to_owned());
+    }
     let started = std::time::Instant::now();
     let notebook = Notebook::read(&args.notebook)?;
     let read = started.elapsed();
     let mut options = Options {
-        flags: args.options.values.clone(),
+        flags,
         pipeline_params: None,
         parameters: args.parameters.clone(),
         options_call: args.options_call.map(|cell| cell as usize),

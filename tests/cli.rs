@@ -164,10 +164,65 @@ fn help_documents_every_option() {
         "--schedule-name",
         "--output",
         "--parameter",
+        "--use-ci",
+        "--schedule-pattern",
+        "--timings",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
     assert!(help.contains("[default: vertex-mlops-af]"));
+    // The syntax is detected, not `false` by default.
+    assert!(!help.contains("[default: false]"), "{help}");
+}
+
+/// `--use-ci` is AutoMLOps 1.2's `use_ci`: `--run-local` inverted, and refused when both
+/// are given and disagree.
+#[test]
+fn use_ci_is_run_local_inverted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ci = automlops(
+        &[
+            "compile",
+            &example("training_custom"),
+            "-o",
+            "ci",
+            "--use-ci",
+            "true",
+        ],
+        tmp.path(),
+    );
+    assert!(ci.status.success(), "{}", stderr(&ci));
+    let defaults = std::fs::read_to_string(tmp.path().join("ci/configs/defaults.yaml")).unwrap();
+    assert!(defaults.contains("run_local: false"), "{defaults}");
+    let local = automlops(
+        &[
+            "compile",
+            &example("training_custom"),
+            "-o",
+            "local",
+            "--use-ci",
+            "false",
+            "--schedule",
+            "No Schedule Specified",
+        ],
+        tmp.path(),
+    );
+    assert!(local.status.success(), "{}", stderr(&local));
+    let defaults = std::fs::read_to_string(tmp.path().join("local/configs/defaults.yaml")).unwrap();
+    assert!(defaults.contains("run_local: true"), "{defaults}");
+    let both = automlops(
+        &[
+            "compile",
+            &example("training_custom"),
+            "--use-ci",
+            "true",
+            "--run-local",
+            "true",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(both.status.code(), Some(2));
+    assert!(stderr(&both).contains("disagree"), "{}", stderr(&both));
 }
 
 #[test]

@@ -67,7 +67,7 @@ pub(crate) fn apply(specs: &Value, components: &mut [Component], diagnostics: &m
         .filter(|c| c.is_own())
         .map(|c| c.name.as_str().to_owned())
         .collect();
-    for entry in entries {
+    for entry in entries.iter() {
         let Kind::Dict(fields) = &entry.kind else {
             diagnostics.push(Diagnostic::error(
                 entry.span,
@@ -108,7 +108,7 @@ pub(crate) fn apply(specs: &Value, components: &mut [Component], diagnostics: &m
         };
         let mut arguments = Vec::new();
         let mut ok = true;
-        for (key, key_span, value) in fields {
+        for (key, key_span, value) in fields.iter() {
             if key == "component_spec" {
                 continue;
             }

@@ -105,7 +105,7 @@ pub(crate) fn apply(
             let argument = args.first().map(|a| env.eval(a, source));
             let changed = match (attr.as_str(), current.kind, argument) {
                 ("append", Kind::List(mut items), Some(item)) if args.len() == 1 => {
-                    items.push(item);
+                    std::sync::Arc::make_mut(&mut items).push(item);
                     Some(Kind::List(items))
                 }
                 (
@@ -116,7 +116,7 @@ pub(crate) fn apply(
                         ..
                     }),
                 ) if args.len() == 1 => {
-                    items.extend(more);
+                    std::sync::Arc::make_mut(&mut items).extend(more.iter().cloned());
                     Some(Kind::List(items))
                 }
                 ("update", Kind::Dict(mut entries), argument) if args.len() <= 1 => {
@@ -124,7 +124,7 @@ pub(crate) fn apply(
                         Some(Value {
                             kind: Kind::Dict(more),
                             ..
-                        }) => more,
+                        }) => more.to_vec(),
                         None => Vec::new(),
                         Some(_) => return uncertain_call(env, name, *span, source),
                     };
@@ -138,10 +138,11 @@ pub(crate) fn apply(
                             env.eval(&keyword.value, source),
                         ));
                     }
+                    let entries_mut = std::sync::Arc::make_mut(&mut entries);
                     for (key, key_span, value) in new {
-                        match entries.iter_mut().find(|(k, _, _)| *k == key) {
+                        match entries_mut.iter_mut().find(|(k, _, _)| *k == key) {
                             Some(entry) => entry.2 = value,
-                            None => entries.push((key, key_span, value)),
+                            None => entries_mut.push((key, key_span, value)),
                         }
                     }
                     Some(Kind::Dict(entries))
@@ -231,14 +232,18 @@ fn set_item(
     let key = env.eval(index, source);
     let kind = match (current.kind, key.kind) {
         (Kind::Dict(mut entries), Kind::Str(key)) => {
-            match entries.iter_mut().find(|(k, _, _)| *k == key) {
+            let entries_mut = std::sync::Arc::make_mut(&mut entries);
+            match entries_mut.iter_mut().find(|(k, _, _)| *k == key) {
                 Some(entry) => entry.2 = value.clone(),
-                None => entries.push((key, Some(index.span()), value.clone())),
+                None => entries_mut.push((key, Some(index.span()), value.clone())),
             }
             Kind::Dict(entries)
         }
         (Kind::List(mut items), Kind::Int(i)) => {
-            let Some(slot) = usize::try_from(i).ok().and_then(|i| items.get_mut(i)) else {
+            let Some(slot) = usize::try_from(i)
+                .ok()
+                .and_then(|i| std::sync::Arc::make_mut(&mut items).get_mut(i))
+            else {
                 return false;
             };
             *slot = value.clone();

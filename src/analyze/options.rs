@@ -303,7 +303,7 @@ pub(crate) fn resolve(
     }) = &mut pipeline_params
         && let Some(at) = entries.iter().position(|(key, _, _)| key == EXPERIMENT_KEY)
     {
-        let (_, key_span, value) = entries.remove(at);
+        let (_, key_span, value) = std::sync::Arc::make_mut(entries).remove(at);
         // The option (or `--experiment`) wins over the key, which is then not read at all;
         // `None` means no experiment, as AutoMLOps submits it.
         if settings.experiment.is_none() && value.kind != Kind::None {
@@ -322,10 +322,10 @@ pub(crate) fn resolve(
     if let Some(params) = &pipeline_params
         && !matches!(params.kind, Kind::Dict(_))
     {
-        read.diagnostics.push(
+        read.diagnostics.push(params.unknown_error("`pipeline_params`").unwrap_or_else(|| {
             Diagnostic::error(params.span, format!("`pipeline_params` must be a dict, not {}", params.describe()))
-                .with_hint("pass a dict literal, or a variable assigned one: `pipeline_params={\"name\": value}`"),
-        );
+                .with_hint("pass a dict literal, or a variable assigned one: `pipeline_params={\"name\": value}`")
+        }));
     }
     if let (Some(span), false) = (github_actions, settings.run_local) {
         read.diagnostics.push(
@@ -549,12 +549,14 @@ pub(crate) fn json_to_value(json: &serde_json::Value) -> Value {
             None => Kind::Float(n.as_f64().unwrap_or_default()),
         },
         J::String(s) => Kind::Str(s.clone()),
-        J::Array(items) => Kind::List(items.iter().map(json_to_value).collect()),
-        J::Object(map) => Kind::Dict(
+        J::Array(items) => Kind::List(std::sync::Arc::new(
+            items.iter().map(json_to_value).collect(),
+        )),
+        J::Object(map) => Kind::Dict(std::sync::Arc::new(
             map.iter()
                 .map(|(k, v)| (k.clone(), None, json_to_value(v)))
                 .collect(),
-        ),
+        )),
     };
     Value::new(kind, None)
 }

@@ -114,7 +114,10 @@ pub(crate) fn parameter_values(
             )),
         }
     }
-    for param in &pipeline.params {
+    // `pipeline_params` that is no dict is reported on its own; its parameters are not
+    // reported missing too.
+    let unreadable = params.is_some_and(|p| !matches!(p.kind, Kind::Dict(_)));
+    for param in pipeline.params.iter().filter(|_| !unreadable) {
         let given = entries.iter().any(|(key, _, _)| key == &param.name);
         if !given && !param.optional {
             diagnostics.push(

@@ -321,7 +321,7 @@ fn bind_target(env: &mut Env, target: &Expr, value: &Value, source: &dyn Fn(Span
         Expr::Name(name, _) => env.bind(name, value.clone()),
         Expr::Tuple(names, _) | Expr::List(names, _) => match &value.kind {
             Kind::List(items) if items.len() == names.len() => {
-                for (name, item) in names.iter().zip(items) {
+                for (name, item) in names.iter().zip(items.iter()) {
                     bind_target(env, name, item, source);
                 }
             }

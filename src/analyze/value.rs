@@ -6,6 +6,7 @@
 //! value left for run time.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Span};
 use crate::model::run_time_value::{Part, Source};
@@ -21,12 +22,17 @@ pub(crate) const MAX_ELEMENTS: usize = 100_000;
 /// The longest text a value may be, in bytes.
 pub(crate) const MAX_TEXT: usize = 16 * 1024 * 1024;
 
+/// What a value past the ceiling is.
+const TOO_LARGE: &str =
+    "a value larger than automlops evaluates (100,000 elements, 16 MiB of text)";
+
 /// Whether a list or dict holds more than [`MAX_ELEMENTS`] elements, counted until the
-/// ceiling is passed (so counting costs no more than the ceiling).
+/// ceiling is passed (so counting costs no more than the ceiling), or holds a value already
+/// past it.
 fn too_many_elements(kind: &Kind) -> bool {
     fn count(kind: &Kind, left: &mut usize) -> bool {
         let mut each = |value: &Value| {
-            if *left == 0 {
+            if *left == 0 || value.is_too_large() {
                 return false;
             }
             *left -= 1;
@@ -45,7 +51,7 @@ fn too_many_elements(kind: &Kind) -> bool {
 fn too_large(what: String) -> Kind {
     Kind::Unknown(Unknown::Unsupported {
         what,
-        kind: "a value larger than automlops evaluates (100,000 elements, 16 MiB of text)",
+        kind: TOO_LARGE,
     })
 }
 
@@ -63,9 +69,10 @@ pub(crate) enum Kind {
     Float(f64),
     Bool(bool),
     None,
-    List(Vec<Value>),
+    /// Shared, as Python shares it: a constant reused in a larger one is not copied.
+    List(Arc<Vec<Value>>),
     /// Keys are strings; each with the span of the key.
-    Dict(Vec<(String, Option<Span>, Value)>),
+    Dict(Arc<Vec<(String, Option<Span>, Value)>>),
     /// A builtin type object used as a value (`"type": str` in `makeComponent` params).
     Type(&'static str),
     Unknown(Unknown),
@@ -95,6 +102,11 @@ pub(crate) enum Unknown {
 impl Value {
     pub(crate) fn new(kind: Kind, span: Option<Span>) -> Self {
         Self { kind, span }
+    }
+
+    /// Whether it is past the evaluation ceiling ([`MAX_ELEMENTS`], [`MAX_TEXT`]).
+    fn is_too_large(&self) -> bool {
+        matches!(&self.kind, Kind::Unknown(Unknown::Unsupported { kind, .. }) if *kind == TOO_LARGE)
     }
 
     /// The first unknown part of the value, with where it is.
@@ -384,9 +396,9 @@ impl Env {
                     }),
                 }
             }
-            Expr::List(items, _) | Expr::Tuple(items, _) => {
-                Kind::List(items.iter().map(|item| self.eval(item, source)).collect())
-            }
+            Expr::List(items, _) | Expr::Tuple(items, _) => Kind::List(Arc::new(
+                items.iter().map(|item| self.eval(item, source)).collect(),
+            )),
             Expr::Dict(items, _) => {
                 let mut entries = Vec::with_capacity(items.len());
                 for (key, value) in items {
@@ -407,7 +419,7 @@ impl Env {
                     };
                     entries.push((name, Some(key.span()), self.eval(value, source)));
                 }
-                Kind::Dict(entries)
+                Kind::Dict(Arc::new(entries))
             }
             Expr::FString(parts, _) => {
                 let mut text = String::new();
@@ -475,7 +487,7 @@ impl Env {
                 match (op, &l.kind, &r.kind) {
                     (BinOp::Add, Kind::Str(a), Kind::Str(b)) => Kind::Str(format!("{a}{b}")),
                     (BinOp::Add, Kind::List(a), Kind::List(b)) => {
-                        Kind::List(a.iter().chain(b).cloned().collect())
+                        Kind::List(Arc::new(a.iter().chain(b.iter()).cloned().collect()))
                     }
                     (BinOp::Add, Kind::Int(a), Kind::Int(b)) => {
                         a.checked_add(*b).map_or_else(|| dynamic().kind, Kind::Int)
@@ -531,6 +543,15 @@ impl Env {
                 return dynamic();
             }
         };
+        // A value holding one past the ceiling is past it too, reported where that one grew.
+        let children: Box<dyn Iterator<Item = &Value>> = match &kind {
+            Kind::List(items) => Box::new(items.iter()),
+            Kind::Dict(entries) => Box::new(entries.iter().map(|(_, _, v)| v)),
+            _ => Box::new(std::iter::empty()),
+        };
+        if let Some(past) = children.into_iter().find(|v| v.is_too_large()) {
+            return past.clone();
+        }
         let too_big = match &kind {
             Kind::Str(text) => text.len() > MAX_TEXT,
             Kind::List(_) | Kind::Dict(_) => too_many_elements(&kind),

@@ -161,7 +161,7 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
     option(
         "use_kfp_spec",
         OptionKind::Bool,
-        "false",
+        "detected: false when the notebook calls makePipeline, else true",
         "Compile the Kubeflow definitions (true) or the makeComponent/makePipeline ones (false)",
     ),
     // Not in AutoMLOps 1.0: Cloud Source Repositories is closed to new customers since

@@ -97,6 +97,19 @@ pub(crate) fn parse_cell(
     text: &str,
     top: semantic::CellScope,
 ) -> Result<Vec<TopLevel>, Vec<Diagnostic>> {
+    // CPython's tokenizer refuses more than 200 nested brackets; refusing them here too keeps
+    // the parser's recursion (and its stack) bounded on any input.
+    if let Some(at) = too_deeply_nested(text) {
+        return Err(vec![
+            Diagnostic::error(
+                Span::new(cell, at, at + 1),
+                format!(
+                    "Python syntax error: too many nested parentheses (Python allows {MAX_NESTING})"
+                ),
+            )
+            .with_hint("split the expression into named parts"),
+        ]);
+    }
     // Guard against parser panics on pathological input (ruff has had such bugs, e.g.
     // astral-sh/ruff#21705): a panic in a dependency must become a diagnostic, not a crash.
     let parsed = catch_unwind(AssertUnwindSafe(|| {
@@ -240,6 +253,55 @@ impl<'a> Brackets<'a> {
     }
 }
 
+/// `MAXLEVEL` of CPython's tokenizer: brackets nest at most this deep.
+const MAX_NESTING: usize = 200;
+
+/// Where a bracket opens past [`MAX_NESTING`], if one does: brackets counted outside strings
+/// and comments (a string, f-strings included, is skipped whole), in one pass.
+fn too_deeply_nested(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            quote @ (b'\'' | b'"') => {
+                let triple = bytes.get(i..i + 3) == Some(&[quote, quote, quote][..]);
+                i += if triple { 3 } else { 1 };
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 1,
+                        b'\n' if !triple => break,
+                        c if c == quote
+                            && (!triple
+                                || bytes.get(i..i + 3) == Some(&[quote, quote, quote][..])) =>
+                        {
+                            i += if triple { 2 } else { 0 };
+                            break;
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn clamp_to_char_boundary(text: &str, mut offset: usize) -> usize {
     offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
@@ -260,6 +322,25 @@ fn lowercase_first(message: &str) -> String {
 mod tests {
     use super::ast::{Expr, Stmt};
     use super::*;
+
+    #[test]
+    fn brackets_nest_at_most_as_deep_as_cpython_allows() {
+        let deep = |n: usize| format!("x = {}{}\n", "(".repeat(n), ")".repeat(n));
+        assert_eq!(too_deeply_nested(&deep(200)), None);
+        assert_eq!(too_deeply_nested(&deep(201)), Some(4 + 200));
+        // Brackets in strings and comments do not count.
+        let quoted = format!(
+            "x = '{0}' + \"{0}\" + '''{0}\n{0}''' # {0}\ny = 1\n",
+            "(".repeat(300)
+        );
+        assert_eq!(too_deeply_nested(&quoted), None);
+        assert_eq!(too_deeply_nested("s = 'a\\'((' + ')'\n"), None);
+        let errors = parse_cell(0, &deep(100_000), semantic::CellScope::Notebook).unwrap_err();
+        assert!(
+            errors[0].message.contains("too many nested parentheses"),
+            "{errors:?}"
+        );
+    }
 
     #[test]
     fn every_syntax_error_of_a_cell_is_reported() {
