@@ -253,7 +253,7 @@ impl<'a> Brackets<'a> {
     }
 }
 
-/// `MAXLEVEL` of CPython's tokenizer: brackets nest at most this deep.
+/// `MAXLEVEL` of `CPython`'s tokenizer: brackets nest at most this deep.
 const MAX_NESTING: usize = 200;
 
 /// Where a bracket opens past [`MAX_NESTING`], if one does: brackets counted outside strings
