@@ -9,13 +9,15 @@
 //!   boundaries and renders;
 //! - a successful compile's tree verifies (`automlops::emit::verify`: Python parses, JSON and
 //!   YAML load, Dockerfiles hold our instructions only);
-//! - with a time budget (`AUTOMLOPS_FUZZ_SECONDS` set, as `.ci/run` sets it, in the release
-//!   profile): each input (at most 1 MiB) ends within 2 s, and the process's peak memory
-//!   stays under 512 MiB.
+//! - in a configured run (`AUTOMLOPS_FUZZ_SECONDS` or `AUTOMLOPS_FUZZ_INPUTS` set, in the
+//!   release profile): each input (at most 1 MiB) ends within 2 s, and the process's peak
+//!   memory stays under 512 MiB.
 //!
-//! `cargo test --test fuzz` runs it for 2 seconds with a fixed seed; `AUTOMLOPS_FUZZ_SECONDS=N`
-//! and `AUTOMLOPS_FUZZ_SEED=S` set the run. A finding is written to `target/fuzz-findings/`
-//! and fails the run; each one fixed becomes a fixture or a test.
+//! `cargo test --test fuzz` runs it for 2 seconds with a fixed seed. `AUTOMLOPS_FUZZ_SEED=S`
+//! sets the seed, and the run stops after `AUTOMLOPS_FUZZ_INPUTS=N` inputs (the same inputs on
+//! every machine: `.ci/run` uses this, so its verdict never depends on luck or speed) or
+//! `AUTOMLOPS_FUZZ_SECONDS=N` seconds (to explore with new seeds). A finding is written to
+//! `target/fuzz-findings/` and fails the run; each one fixed becomes a fixture or a test.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -274,25 +276,33 @@ fn peak_memory_mib() -> Option<u64> {
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let configured = std::env::var("AUTOMLOPS_FUZZ_SECONDS").ok();
-    let seconds: u64 = configured
-        .as_deref()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
-    let seed: u64 = std::env::var("AUTOMLOPS_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed);
+    let number = |name: &str| -> Option<u64> {
+        let text = std::env::var(name).ok()?;
+        match text.parse() {
+            Ok(n) => Some(n),
+            Err(_) => panic!("{name}={text} is not a number"),
+        }
+    };
+    let max_inputs = number("AUTOMLOPS_FUZZ_INPUTS");
+    let configured_seconds = number("AUTOMLOPS_FUZZ_SECONDS");
+    let configured = max_inputs.is_some() || configured_seconds.is_some();
+    let seconds = configured_seconds.unwrap_or(if max_inputs.is_some() {
+        u64::MAX / 4
+    } else {
+        2
+    });
+    let seed: u64 = number("AUTOMLOPS_FUZZ_SEED").unwrap_or(0x5eed);
     // Time and memory budgets only in a configured run (release profile, `.ci/run`): tests
     // never assert on time.
-    let budget = configured.is_some().then(|| Duration::from_secs(2));
+    let budget = configured.then(|| Duration::from_secs(2));
     let corpus = seeds(root);
     assert!(corpus.len() > 50, "the seed corpus is missing");
     let mut rng = Rng(seed | 1);
     let findings = root.join("target/fuzz-findings");
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
     let (mut inputs, mut found) = (0u64, 0u64);
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && max_inputs.is_none_or(|max| inputs < max) {
         let mut cells = corpus[rng.below(corpus.len())].clone();
         for _ in 0..=rng.below(4) {
             mutate(&mut cells, &mut rng);
@@ -332,7 +342,8 @@ fn main() {
     }
     let memory = peak_memory_mib();
     eprintln!(
-        "fuzz: {inputs} inputs in {seconds} s (seed {seed}, {} seeds), {found} findings, peak memory {} MiB",
+        "fuzz: {inputs} inputs in {} s (seed {seed}, {} seeds), {found} findings, peak memory {} MiB",
+        started.elapsed().as_secs(),
         corpus.len(),
         memory.map_or_else(|| "?".to_owned(), |m| m.to_string())
     );

@@ -400,7 +400,11 @@ impl Env {
                 items.iter().map(|item| self.eval(item, source)).collect(),
             )),
             Expr::Dict(items, _) => {
-                let mut entries = Vec::with_capacity(items.len());
+                let mut entries: Vec<(String, Option<Span>, Value)> =
+                    Vec::with_capacity(items.len());
+                // Where each key is in `entries`: a key given again keeps its place and takes
+                // the later value, as Python's dict display does.
+                let mut at: HashMap<String, usize> = HashMap::new();
                 for (key, value) in items {
                     let Some(key) = key else { return dynamic() };
                     let key_value = self.eval(key, source);
@@ -417,7 +421,14 @@ impl Env {
                             Some(key.span()),
                         );
                     };
-                    entries.push((name, Some(key.span()), self.eval(value, source)));
+                    let value = self.eval(value, source);
+                    match at.get(&name) {
+                        Some(&i) => entries[i] = (name, Some(key.span()), value),
+                        None => {
+                            at.insert(name.clone(), entries.len());
+                            entries.push((name, Some(key.span()), value));
+                        }
+                    }
                 }
                 Kind::Dict(Arc::new(entries))
             }
@@ -821,6 +832,20 @@ mod tests {
             }
         );
         assert_eq!(v.to_json(), None);
+    }
+
+    /// A key given twice in a dict display keeps its first place and takes the later value,
+    /// as in Python (`{'a': 1, 'b': 2, 'a': 3}` is `{'a': 3, 'b': 2}`): the value holds each
+    /// key once, so nothing written from it repeats a keyword.
+    #[test]
+    fn dict_keys_given_twice_keep_the_later_value() {
+        let v = eval_in("", "{'a': 1, 'b': 2, 'a': 3}");
+        assert_eq!(v.to_json(), Some(serde_json::json!({"a": 3, "b": 2})));
+        let Kind::Dict(entries) = &v.kind else {
+            panic!("{v:?}")
+        };
+        let keys: Vec<&str> = entries.iter().map(|(k, _, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b"]);
     }
 
     #[test]
