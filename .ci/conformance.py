@@ -225,8 +225,13 @@ def submitted_values(tree, params):
             spec.loader.exec_module(module)
         finally:
             del sys.modules[spec.name]
-    with open(params, encoding='utf-8') as f:
-        return module.evaluate_run_time_values(json.load(f))
+    # The values fit the schema written beside them (Python's jsonschema, as runs check them).
+    values = module.load_parameter_values(params)
+    schema = module.load_parameter_schema(module.schema_path_for(params))
+    problems = module.schema_problems(schema, values)
+    if problems:
+        raise CheckFailed('the values do not fit their schema', '\n'.join(problems))
+    return module.evaluate_run_time_values(values)
 
 
 def check_example(runner, example, tree, validator):

@@ -18,6 +18,8 @@ the bucket lookup is answered in-process.
                        as the image lays it out (/app/main.py, pipeline_runner.py,
                        pipeline_job.json)
   CommandLineTest      `python -m pipelines.pipeline_runner` in a copy of the tree
+  SameMessagesTest     a wrong values file: the runner's messages are `automlops compile`'s
+                       (with AUTOMLOPS_BIN, the automlops binary, set)
 
 Exits non-zero if any test failed; the last line is `runner: N passed, N failed`.
 """
@@ -341,6 +343,17 @@ def wrong_value(parameter_type: str) -> Any:
     }[parameter_type]
 
 
+# How messages name what each IR parameter type takes.
+TYPE_WORDS = {
+    "STRING": "a string",
+    "NUMBER_INTEGER": "an integer",
+    "NUMBER_DOUBLE": "a number",
+    "BOOLEAN": "a boolean",
+    "LIST": "a list",
+    "STRUCT": "an object",
+}
+
+
 # `--param` texts that parse to a value the type does not take.
 WRONG_PARAM_TEXT = {
     "NUMBER_INTEGER": "1.5",
@@ -424,6 +437,47 @@ class SubmissionChecks(unittest.TestCase):
         return job_id
 
 
+class SameMessagesTest(unittest.TestCase):
+    """One schema, one set of messages: a wrong values file gets the same sentences from
+    `automlops compile --pipeline-params` (Rust's jsonschema) and from the tree's runner
+    (Python's jsonschema), both reading the schema the compile wrote."""
+
+    def test_compile_and_runner_agree(self) -> None:
+        binary = os.environ.get("AUTOMLOPS_BIN")
+        if not binary:
+            self.skipTest("AUTOMLOPS_BIN is not set (.ci/run sets it)")
+        notebooks = sorted((TREE / "notebook").glob("*.ipynb"))
+        if not notebooks:
+            self.skipTest("the tree holds no copy of its notebook (compiled without CI)")
+        runner = _load_module("runner_for_messages", RUNNER_MODULE)
+        values_path = TREE / tree_paths(TREE)["pipelines"]["parameter_values_path"]
+        schema = runner.load_parameter_schema(runner.schema_path_for(values_path))
+        job = load_tree_job(TREE)
+        # A parameter whose compiled value is computed at each submission also takes that
+        # value's template in this tree's schema; a compile from a values file has none, so
+        # its schema does not: those parameters are left out of the comparison.
+        templated = run_time_values(TREE)
+        bad: Dict[str, Any] = {name: wrong_value(definition["parameterType"])
+                               for name, definition in sorted(definitions(job).items())
+                               if name not in templated}
+        for name in sorted(definitions(job))[:1]:
+            bad[name[:-1] or "x"] = 1  # a typo of a parameter
+        bad["odd name"] = None
+        expected = runner.schema_problems(schema, bad)
+        self.assertTrue(expected)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "bad.json"
+            path.write_text(json.dumps(bad), encoding="utf-8")
+            result = subprocess.run(
+                [binary, "compile", str(notebooks[0]), "-o", str(Path(tmp) / "out"),
+                 "--pipeline-params", str(path)],
+                capture_output=True, text=True, check=False)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        prefix = "error: --pipeline-params: "
+        got = [line[len(prefix):] for line in result.stderr.splitlines() if line.startswith(prefix)]
+        self.assertEqual(got, expected)
+
+
 # --------------------------------------------------------------------------------------
 # merge_parameters and friends, on a synthetic pipeline of every type
 # --------------------------------------------------------------------------------------
@@ -463,13 +517,32 @@ SYNTHETIC_JOB = {
 }
 
 
+# The schema automlops would write for SYNTHETIC_JOB (a test input, as the job is).
+SYNTHETIC_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "$schema": {"type": "string"},
+        "text": {"type": "string"},
+        "count": {"type": "integer", "default": 6},
+        "ratio": {"type": "number", "default": 0.5},
+        "flag": {"type": "boolean", "default": True},
+        "items": {"type": "array", "default": ["a"]},
+        "mapping": {"type": "object"},
+        "required_one": {"type": "string"},
+    },
+    "required": ["text", "mapping", "required_one"],
+    "additionalProperties": False,
+}
+
+
 class MergeParametersTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         cls.runner = _load_module("runner_under_test", RUNNER_MODULE)
 
     def merge(self, overrides: Any) -> Dict[str, Any]:
-        return self.runner.merge_parameters(SYNTHETIC_JOB, overrides)
+        return self.runner.merge_parameters(SYNTHETIC_JOB, overrides, SYNTHETIC_SCHEMA)
 
     def test_precedence_defaults_compiled_overrides(self) -> None:
         before = copy.deepcopy(SYNTHETIC_JOB)
@@ -498,21 +571,23 @@ class MergeParametersTest(unittest.TestCase):
                 with self.assertRaises(self.runner.ParameterError) as caught:
                     self.merge({**base, name: value})
                 self.assertIsInstance(caught.exception, ValueError)
-                self.assertIn(repr(name), str(caught.exception))
+                self.assertIn(f"$.{name}: expected ", str(caught.exception))
 
     def test_unknown_names(self) -> None:
         with self.assertRaises(self.runner.ParameterError) as caught:
             self.merge({"required_one": "x", "cuont": 3, "zzz": 1})
         message = str(caught.exception)
-        self.assertIn("unknown parameter 'cuont' (did you mean 'count'?)", message)
-        self.assertIn("unknown parameter 'zzz'", message)
+        self.assertIn('$.cuont: not a parameter of this pipeline (did you mean "count"?)', message)
+        self.assertIn("$.zzz: not a parameter of this pipeline; its parameters are: count, flag,", message)
         self.assertEqual(len(caught.exception.problems), 2)
 
     def test_required(self) -> None:
         with self.assertRaises(self.runner.ParameterError) as caught:
             self.merge({})
-        self.assertIn("'required_one'", str(caught.exception))
-        self.assertNotIn("'count'", str(caught.exception))
+        self.assertIn("$.required_one: required", str(caught.exception))
+        self.assertNotIn("$.count", str(caught.exception))
+        # The values file's own key is not a parameter, and is not passed on.
+        self.assertNotIn("$schema", self.merge({"$schema": "x.schema.json", "required_one": "x"}))
 
     def test_not_a_mapping(self) -> None:
         for overrides in ([1], "x", 3):
@@ -601,6 +676,8 @@ class ServiceTest(SubmissionChecks):
         values = TREE / config["pipelines"]["parameter_values_path"]
         if values.exists():
             shutil.copy(values, cls.app_dir / "pipeline_parameter_values.json")
+        schema = values.with_name(values.name[: -len(".json")] + ".schema.json")
+        shutil.copy(schema, cls.app_dir / "pipeline_parameter_values.schema.json")
         cls.run_time = run_time_values(TREE)
         for name in ("main", "pipeline_runner"):
             sys.modules.pop(name, None)
@@ -721,11 +798,11 @@ class ServiceTest(SubmissionChecks):
     def test_unknown_parameter(self) -> None:
         overrides = valid_overrides(self.job)
         overrides["no_such_parameter"] = 1
-        self.assert_rejected(self.post(overrides), "'no_such_parameter'")
+        self.assert_rejected(self.post(overrides), "$.no_such_parameter: not a parameter")
         name = sorted(definitions(self.job))[0]
         typo = dict(valid_overrides(self.job))
         typo[name + "x"] = typo.pop(name, "value")
-        self.assert_rejected(self.post(typo), f"'{name}x'", f"did you mean '{name}'")
+        self.assert_rejected(self.post(typo), f"$.{name}x", f'did you mean "{name}"')
 
     def test_wrong_types(self) -> None:
         for name, definition in sorted(definitions(self.job).items()):
@@ -734,7 +811,7 @@ class ServiceTest(SubmissionChecks):
                 FAKE.reset()
                 overrides = valid_overrides(self.job)
                 overrides[name] = wrong_value(definition["parameterType"])
-                self.assert_rejected(self.post(overrides), repr(name), definition["parameterType"])
+                self.assert_rejected(self.post(overrides), f"$.{name}: expected {TYPE_WORDS[definition['parameterType']]}")
 
     def test_body_not_an_object(self) -> None:
         for raw in (b"[1, 2]", b'"text"', b"null", b"3", b"{not json"):
@@ -765,6 +842,7 @@ class ServiceTest(SubmissionChecks):
         # recorded instead, after the real pipelineJobs.create.
         settings = self.main.load_settings(
             dict(SERVICE_ENV, PIPELINE_JOB_PATH=str(self.app_dir / "pipeline_job.json"),
+                 PIPELINE_VALUES_PATH=str(self.app_dir / "pipeline_parameter_values.json"),
                  EXPERIMENT="churn-experiment"))
         self.assertEqual(settings.experiment, "churn-experiment")
         client = self.main.create_app(settings).test_client()
@@ -833,6 +911,7 @@ class CommandLineTest(SubmissionChecks):
         cls.runner = importlib.import_module("pipelines.pipeline_runner")
         values_path = cls.tree / cls.config["pipelines"]["parameter_values_path"]
         cls.file_values = json.loads(values_path.read_text()) if values_path.exists() else {}
+        cls.file_values.pop("$schema", None)  # names the schema: not a parameter
 
     @classmethod
     def tearDownClass(cls) -> None:
@@ -1007,7 +1086,7 @@ class CommandLineTest(SubmissionChecks):
         overrides = valid_overrides(self.job)
         status, _, err = self.run_main(*self.param_args(overrides), "--param", "no_such_parameter=1")
         self.assertEqual(status, 1)
-        self.assertIn("'no_such_parameter'", err)
+        self.assertIn("$.no_such_parameter: not a parameter", err)
         for name, definition in sorted(definitions(self.job).items()):
             if definition["parameterType"] == "STRING":
                 continue  # a string parameter takes any --param value as written
@@ -1017,7 +1096,7 @@ class CommandLineTest(SubmissionChecks):
                 text = WRONG_PARAM_TEXT[definition["parameterType"]]
                 status, _, err = self.run_main(*self.param_args(bad), "--param", f"{name}={text}")
                 self.assertEqual(status, 1)
-                self.assertIn(repr(name), err)
+                self.assertIn(f"$.{name}: expected {TYPE_WORDS[definition['parameterType']]}", err)
         status, _, err = self.run_main("--config", "configs/missing.yaml")
         self.assertEqual(status, 1)
         self.assertIn("missing.yaml", err)

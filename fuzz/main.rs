@@ -280,7 +280,7 @@ fn main() {
         let text = std::env::var(name).ok()?;
         match text.parse() {
             Ok(n) => Some(n),
-            Err(_) => panic!("{name}={text} is not a number"),
+            Err(e) => panic!("{name}={text} is not a number: {e}"),
         }
     };
     let max_inputs = number("AUTOMLOPS_FUZZ_INPUTS");

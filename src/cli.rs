@@ -309,7 +309,11 @@ fn read_params(path: &Path) -> anyhow::Result<serde_json::Map<String, serde_json
     let value = crate::strict_json::from_str(&text)
         .with_context(|| format!("`{}` is not valid JSON", path.display()))?;
     match value {
-        serde_json::Value::Object(map) => Ok(map),
+        // A compiled values file names its schema (`$schema`), which is not a parameter.
+        serde_json::Value::Object(mut map) => {
+            map.shift_remove("$schema");
+            Ok(map)
+        }
         _ => bail!(
             "`{}` must hold a JSON object of parameter values",
             path.display()

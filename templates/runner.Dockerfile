@@ -13,6 +13,7 @@ RUN python3 -m pip install --no-cache-dir -r requirements.txt
 COPY cloud_run/run_pipeline/main.py pipelines/pipeline_runner.py ./
 COPY [{{ job_path }}, "/app/pipeline_job.json"]
 COPY [{{ values_path }}, "/app/pipeline_parameter_values.json"]
+COPY [{{ schema_path }}, "/app/pipeline_parameter_values.schema.json"]
 
 ENV PORT=8080 PYTHONUNBUFFERED=1 PIPELINE_JOB_PATH=/app/pipeline_job.json
 USER nobody

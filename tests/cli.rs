@@ -882,3 +882,71 @@ fn a_parameters_file_with_a_key_given_twice_is_refused() {
     );
     assert!(!tmp.path().join("out").exists());
 }
+
+/// A `--pipeline-params` file is checked with the parameters' JSON Schema: each wrong value
+/// and unknown name is named by its JSON path, and nothing is written. The values file a
+/// compile writes (which names its schema in `$schema`) is itself a valid parameters file.
+#[test]
+fn a_parameters_file_is_checked_with_the_parameters_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("params.json"),
+        r#"{"bq_table": 5, "data_pth": "gs://b/d", "region": null}"#,
+    )
+    .unwrap();
+    let compile = |params: &str, out: &str| {
+        automlops(
+            &[
+                "compile",
+                &example("training_custom"),
+                "-o",
+                out,
+                "--pipeline-params",
+                params,
+            ],
+            tmp.path(),
+        )
+    };
+    let output = compile("params.json", "out");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    let errors: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("error: --pipeline-params: "))
+        .collect();
+    assert_eq!(errors.len(), 3, "{text}");
+    assert!(
+        errors.contains(&"$.bq_table: expected a string, got an integer: 5"),
+        "{text}"
+    );
+    assert!(
+        errors.contains(&"$.region: expected a string, got null"),
+        "{text}"
+    );
+    assert!(
+        errors.iter().any(|e| e.starts_with(
+            "$.data_pth: not a parameter of this pipeline (did you mean \"data_path\"?)"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("every scheduled run"), "{text}");
+    assert!(!tmp.path().join("out").exists());
+
+    // The compiled values file, `$schema` and all, compiles back to the same values.
+    let first = automlops(
+        &["compile", &example("training_custom"), "-o", "first"],
+        tmp.path(),
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let values = "first/pipelines/runtime_parameters/pipeline_parameter_values.json";
+    let again = compile(values, "again");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join(values)).unwrap(),
+        std::fs::read_to_string(
+            tmp.path()
+                .join("again/pipelines/runtime_parameters/pipeline_parameter_values.json")
+        )
+        .unwrap()
+    );
+}

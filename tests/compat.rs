@@ -136,6 +136,7 @@ fn run_time_values_are_templates_in_the_values_file() {
     assert_eq!(
         values,
         serde_json::json!({
+            "$schema": "pipeline_parameter_values.schema.json",
             "model_dir": {
                 "$run_time": "f\"gs://{PROJECT_ID}-bucket/trained_models/{datetime.datetime.now()}\"",
                 "template": [{"text": "gs://my-project-bucket/trained_models/"}, {"now": null, "call": "c4:80"}],

@@ -93,7 +93,7 @@ fn top_level_mutations_are_applied() {
     .unwrap();
     assert_eq!(
         values,
-        serde_json::json!({"layers": [1, 2, 3], "lr": 0.5, "n": 12, "project": "dev-proj"})
+        serde_json::json!({"$schema": "pipeline_parameter_values.schema.json", "layers": [1, 2, 3], "lr": 0.5, "n": 12, "project": "dev-proj"})
     );
 }
 

@@ -37,7 +37,7 @@ mod wiring;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
-use crate::model::{Component, Pipeline, Settings};
+use crate::model::{Component, Pipeline, Settings, parameter_schema};
 use crate::notebook::Notebook;
 
 /// The base image of `components/component_base` when the notebook does not choose one.
@@ -193,9 +193,25 @@ pub(crate) fn analyze(
         );
     }
     mutation::report(&scan.env, &mut scan.reported, diagnostics);
-    let values =
-        params::parameter_values(&pipeline, resolved.pipeline_params.as_ref(), diagnostics);
-    if settings.schedule.is_some() && !settings.run_local {
+    // A `--pipeline-params` file is checked with the parameters' schema, as runs are.
+    let file_problems = inputs
+        .pipeline_params
+        .map(|file| file_problems(&pipeline, file))
+        .unwrap_or_default();
+    for problem in &file_problems {
+        diagnostics.push(
+            Diagnostic::error(None, format!("--pipeline-params: {problem}")).with_hint(format!(
+                "{} (written by every compile) says what each parameter takes",
+                parameter_schema::schema_path(&settings.parameter_values_path)
+            )),
+        );
+    }
+    let values = if file_problems.is_empty() {
+        params::parameter_values(&pipeline, resolved.pipeline_params.as_ref(), diagnostics)
+    } else {
+        params::Values::default()
+    };
+    if file_problems.is_empty() && settings.schedule.is_some() && !settings.run_local {
         params::check_scheduled_values(
             &pipeline,
             &values,
@@ -255,6 +271,15 @@ fn recompile_args(inputs: &Inputs<'_>, parameter_values_path: &str) -> Vec<Strin
         args.push(format!("{name}={value}"));
     }
     args
+}
+
+/// What a `--pipeline-params` file gets wrong against the pipeline's parameter schema.
+fn file_problems(
+    pipeline: &Pipeline,
+    file: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<String> {
+    let schema = parameter_schema::schema(pipeline, &std::collections::BTreeSet::new(), "");
+    parameter_schema::problems(&schema, &serde_json::Value::Object(file.clone()), false)
 }
 
 /// `-p NAME=VALUE`: VALUE is a Python literal if it reads as one, else a string (as papermill).

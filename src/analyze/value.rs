@@ -422,12 +422,11 @@ impl Env {
                         );
                     };
                     let value = self.eval(value, source);
-                    match at.get(&name) {
-                        Some(&i) => entries[i] = (name, Some(key.span()), value),
-                        None => {
-                            at.insert(name.clone(), entries.len());
-                            entries.push((name, Some(key.span()), value));
-                        }
+                    if let Some(&i) = at.get(&name) {
+                        entries[i] = (name, Some(key.span()), value);
+                    } else {
+                        at.insert(name.clone(), entries.len());
+                        entries.push((name, Some(key.span()), value));
                     }
                 }
                 Kind::Dict(Arc::new(entries))

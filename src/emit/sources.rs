@@ -140,6 +140,7 @@ struct RunnerDockerfile<'a> {
     /// JSON strings: the exec form of COPY takes JSON, so any path stays one argument.
     job_path: String,
     values_path: String,
+    schema_path: String,
 }
 
 /// `cloud_run/run_pipeline/Dockerfile`.
@@ -149,11 +150,16 @@ pub(super) fn runner_dockerfile(
 ) -> Result<String, askama::Error> {
     let job_path = serde_json::to_string(&settings.pipeline_job_spec_path).unwrap_or_default();
     let values_path = serde_json::to_string(&settings.parameter_values_path).unwrap_or_default();
+    let schema_path = serde_json::to_string(&crate::model::parameter_schema::schema_path(
+        &settings.parameter_values_path,
+    ))
+    .unwrap_or_default();
     finish(
         RunnerDockerfile {
             notebook,
             job_path,
             values_path,
+            schema_path,
         }
         .render(),
     )

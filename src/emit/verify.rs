@@ -16,7 +16,7 @@ const COMPONENT_DOCKERFILE: &[&str] = &[
 
 /// The runner image's instructions, in order.
 const RUNNER_INSTRUCTIONS: &[&str] = &[
-    "FROM", "WORKDIR", "COPY", "RUN", "COPY", "COPY", "COPY", "ENV", "USER", "CMD",
+    "FROM", "WORKDIR", "COPY", "RUN", "COPY", "COPY", "COPY", "COPY", "ENV", "USER", "CMD",
 ];
 
 /// What is wrong with the tree, one line per problem; empty when all holds.

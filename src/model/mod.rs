@@ -5,6 +5,7 @@ mod component;
 mod container;
 mod control;
 mod names;
+pub(crate) mod parameter_schema;
 mod pipeline;
 pub(crate) mod run_time_value;
 pub(crate) mod settings;

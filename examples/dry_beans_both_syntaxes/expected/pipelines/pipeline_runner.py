@@ -17,6 +17,10 @@ a string parameter takes the value as written (`--param version=1.0` is "1.0").
 Caching is off unless `--caching` is given: then every task caches as it was compiled
 (kfp's default is on; a task compiled with caching off stays off).
 
+Every value is checked against the parameters' JSON Schema, written beside the values file
+(`pipeline_parameter_values.schema.json`): the same schema, and the same messages
+(`$.epochs: expected an integer, got a string: "ten"`), as `automlops compile` uses.
+
 The Cloud Run runner service (cloud_run/run_pipeline/main.py) imports this module and
 uses the same `merge_parameters` and `submit`.
 """
@@ -26,7 +30,6 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime
-import difflib
 import json
 import logging
 import re
@@ -45,14 +48,16 @@ __all__ = [
     "evaluate_run_time_values",
     "load_config",
     "load_job",
+    "load_parameter_schema",
     "load_parameter_values",
     "main",
     "merge_parameters",
     "new_job_id",
     "parameter_definitions",
-    "parameter_problems",
     "parse_param",
     "pin_images",
+    "schema_path_for",
+    "schema_problems",
     "submit",
 ]
 
@@ -66,15 +71,8 @@ CLI_LABELS: Dict[str, str] = {"automlops-runner": "cli"}
 _JOB_ID_MAX = 128
 _JOB_ID_PATTERN = re.compile(r"^[a-z][-a-z0-9]{0,127}$")
 
-# What each KFP IR parameter type accepts, and how an error message names it.
-_TYPE_DESCRIPTIONS = {
-    "STRING": "a string",
-    "NUMBER_INTEGER": "an integer",
-    "NUMBER_DOUBLE": "a number",
-    "BOOLEAN": "a boolean",
-    "LIST": "a list",
-    "STRUCT": "an object",
-}
+# The key of a values file that names its schema: not a parameter.
+SCHEMA_KEY = "$schema"
 
 PathLike = Union[str, Path]
 
@@ -102,6 +100,7 @@ class RunnerConfig:
     service_account: str
     job_spec_path: Path
     parameter_values_path: Path
+    parameter_schema_path: Path
     region: str
     pipeline_root: str
     # The Vertex AI Experiment runs are submitted into (pipelines.experiment), if any.
@@ -144,6 +143,7 @@ def load_config(root: PathLike = ".", config_path: Optional[PathLike] = None) ->
         service_account=required("gcp", "pipeline_runner_service_account"),
         job_spec_path=root / required("pipelines", "pipeline_job_spec_path"),
         parameter_values_path=root / required("pipelines", "parameter_values_path"),
+        parameter_schema_path=schema_path_for(root / required("pipelines", "parameter_values_path")),
         region=required("pipelines", "pipeline_region"),
         pipeline_root=required("pipelines", "pipeline_storage_path"),
         experiment=(document.get("pipelines") or {}).get("experiment") or None,
@@ -179,7 +179,34 @@ def load_parameter_values(path: PathLike) -> Dict[str, Any]:
         raise ConfigError(f"{path} is not valid JSON: {e}") from e
     if not isinstance(values, dict):
         raise ConfigError(f"{path} must hold a JSON object of parameter values")
+    values.pop(SCHEMA_KEY, None)
     return values
+
+
+def schema_path_for(values_path: PathLike) -> Path:
+    """Where the schema of a values file is: beside it, `.json` becoming `.schema.json`."""
+    text = str(values_path)
+    return Path((text[: -len(".json")] if text.endswith(".json") else text) + ".schema.json")
+
+
+def load_parameter_schema(path: PathLike) -> Dict[str, Any]:
+    """Reads the parameters' JSON Schema (2020-12), which automlops writes beside the values."""
+    import jsonschema
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            schema = json.load(f)
+    except OSError as e:
+        raise ConfigError(f"cannot read the parameter schema {path}: {e.strerror or e}") from e
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"the parameter schema {path} is not valid JSON: {e}") from e
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as e:
+        raise ConfigError(f"{path} is not a valid JSON Schema: {e.message}") from e
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        raise ConfigError(f"{path} is not a parameter schema: it has no properties")
+    return schema
 
 
 # --------------------------------------------------------------------------------------
@@ -249,72 +276,127 @@ def parameter_definitions(job: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
     return {name: dict(definition or {}) for name, definition in parameters.items()}
 
 
-def _json_type(value: Any) -> str:
-    """Names the JSON type of a value, for error messages."""
+# The messages below are built as automlops builds them (src/model/parameter_schema.rs), so a
+# wrong value gets the same words from `automlops compile`, this module and the service.
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "array": "a list",
+    "object": "an object",
+    "null": "null",
+}
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _json_path(path: Sequence[Any]) -> str:
+    """`$.name`, `$["odd name"]`, `$.name[2]`: where in the values a problem is."""
+    text = "$"
+    for segment in path:
+        if isinstance(segment, int):
+            text += f"[{segment}]"
+        elif _IDENTIFIER.match(segment):
+            text += "." + segment
+        else:
+            text += "[" + json.dumps(segment, ensure_ascii=False) + "]"
+    return text
+
+
+def _describe(value: Any) -> str:
+    """`a string: "ten"`, `null`: a value as a message shows it, at most 80 characters of it."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+        kind = "a boolean"
+    elif isinstance(value, int):
+        kind = "an integer"
+    elif isinstance(value, float):
+        kind = "a number"
+    elif isinstance(value, str):
+        kind = "a string"
+    elif isinstance(value, (list, tuple)):
+        kind = "a list"
+    else:
+        kind = "an object"
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return f"{kind}: {text[:80]}{'…' if len(text) > 80 else ''}"
 
 
-def _fits(parameter_type: Optional[str], value: Any) -> bool:
-    """Whether `value` is acceptable for a parameter of the IR type `parameter_type`."""
-    if parameter_type == "STRING":
-        return isinstance(value, str)
-    if parameter_type == "NUMBER_INTEGER":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if parameter_type == "NUMBER_DOUBLE":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if parameter_type == "BOOLEAN":
-        return isinstance(value, bool)
-    if parameter_type == "LIST":
-        return isinstance(value, list)
-    if parameter_type == "STRUCT":
-        return isinstance(value, dict)
-    # A type this runner does not know (or none): Vertex AI checks it.
-    return value is not None
+def _expected(prop: Mapping[str, Any]) -> str:
+    """What a property's schema takes, in words: `an integer`, `a string or null`."""
+    words: List[str] = []
+    for branch in prop.get("anyOf") or [prop]:
+        kind = branch.get("type")
+        if isinstance(kind, str):
+            words.append(_TYPE_WORDS.get(kind, "a value"))
+        elif isinstance(kind, list):
+            words.extend(_TYPE_WORDS.get(k, "a value") for k in kind)
+        elif "$ref" in branch:
+            words.append("a value computed at submission")
+    return " or ".join(words) if words else "a value"
+
+
+def _levenshtein(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a):
+        previous, row[0] = row[0], i + 1
+        for j, cb in enumerate(b):
+            substitution = previous + (ca != cb)
+            previous = row[j + 1]
+            row[j + 1] = min(substitution, row[j] + 1, row[j + 1] + 1)
+    return row[len(b)]
 
 
 def _unknown_name(name: str, known: Sequence[str]) -> str:
-    message = f"unknown parameter {name!r}"
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    message = f"{_json_path([name])}: not a parameter of this pipeline"
+    close = sorted(
+        (d, k) for k in known for d in [_levenshtein(name, k)] if d <= 2 and d < len(name)
+    )
     if close:
-        message += f" (did you mean {close[0]!r}?)"
+        message += f" (did you mean {json.dumps(close[0][1], ensure_ascii=False)}?)"
     if known:
-        message += f"; the pipeline's parameters are: {', '.join(sorted(known))}"
+        message += f"; its parameters are: {', '.join(known)}"
     else:
-        message += "; the pipeline has no parameters"
+        message += "; it has no parameters"
     return message
 
 
-def parameter_problems(job: Mapping[str, Any], values: Mapping[str, Any]) -> List[str]:
-    """Each unknown name and each value of the wrong type in `values`, as one sentence each."""
-    definitions = parameter_definitions(job)
-    problems = []
-    for name, value in values.items():
-        definition = definitions.get(name)
-        if definition is None:
-            problems.append(_unknown_name(str(name), list(definitions)))
-            continue
-        parameter_type = definition.get("parameterType")
-        if not _fits(parameter_type, value):
-            expected = _TYPE_DESCRIPTIONS.get(parameter_type, "a value")
-            problems.append(
-                f"parameter {name!r} is {parameter_type} and takes {expected}, "
-                f"but got {_json_type(value)}: {json.dumps(value, default=str)}"
-            )
-    return problems
+def schema_problems(
+    schema: Mapping[str, Any], values: Any, whole_run: bool = False
+) -> List[str]:
+    """What `values` gets wrong against the parameters' `schema`, one sentence each, sorted.
+
+    `whole_run`: the values are a whole run's, so every parameter without a default needs one;
+    otherwise they are some values to merge (a values file, a request's overrides).
+    """
+    import jsonschema
+
+    if not whole_run:
+        schema = {key: value for key, value in schema.items() if key != "required"}
+    properties = schema.get("properties") or {}
+    known = sorted(name for name in properties if name != SCHEMA_KEY)
+    problems = set()
+    for error in jsonschema.Draft202012Validator(schema).iter_errors(values):
+        path = list(error.absolute_path)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            for name in error.validator_value:
+                if name not in error.instance:
+                    problems.add(
+                        f"{_json_path([name])}: required: the parameter has no default, "
+                        "and no value was given"
+                    )
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            for name in error.instance:
+                if name not in properties:
+                    problems.add(_unknown_name(name, known))
+        elif error.validator in ("type", "anyOf") and len(path) == 1:
+            prop = properties.get(path[0]) or {}
+            problems.add(f"{_json_path(path)}: expected {_expected(prop)}, got {_describe(error.instance)}")
+        else:
+            problems.add(f"{_json_path(path)}: {error.message}")
+    return sorted(problems)
 
 
 def _default_value(definition: Mapping[str, Any]) -> Any:
@@ -330,13 +412,15 @@ def _default_value(definition: Mapping[str, Any]) -> Any:
 
 
 def merge_parameters(
-    job: Mapping[str, Any], overrides: Optional[Mapping[str, Any]] = None
+    job: Mapping[str, Any],
+    overrides: Optional[Mapping[str, Any]],
+    schema: Mapping[str, Any],
 ) -> Dict[str, Any]:
     """The parameter values of a run: declared defaults, then compiled values, then `overrides`.
 
-    Raises ParameterError, naming each offending parameter, if `overrides` (or the compiled
-    values) hold an unknown name or a value of the wrong type for its declared `parameterType`,
-    or if a parameter that has no default is given no value.
+    Raises ParameterError, one problem per sentence, if `overrides` (or the compiled values)
+    do not fit the parameters' `schema` (an unknown name, a value of the wrong type), or if
+    the run lacks a value for a parameter that has no default.
     The job is not modified; the result shares no lists or dicts with it or with `overrides`.
     """
     if overrides is None:
@@ -345,15 +429,17 @@ def merge_parameters(
         raise ParameterError(
             [
                 "parameter overrides must be an object mapping parameter names to values, "
-                f"not {_json_type(overrides)}"
+                f"not {_describe(overrides).split(':')[0]}"
             ]
         )
-    overrides = evaluate_run_time_values(overrides)
+    overrides = {k: v for k, v in evaluate_run_time_values(overrides).items() if k != SCHEMA_KEY}
     definitions = parameter_definitions(job)
     compiled = job.get("runtimeConfig", {}).get("parameterValues", {}) or {}
 
-    problems = [f"compiled value: {p}" for p in parameter_problems(job, compiled)]
-    problems += parameter_problems(job, overrides)
+    problems = [f"compiled value: {p}" for p in schema_problems(schema, compiled)]
+    problems += schema_problems(schema, overrides)
+    if problems:
+        raise ParameterError(problems)
 
     merged: Dict[str, Any] = {}
     for name, definition in definitions.items():
@@ -361,21 +447,7 @@ def merge_parameters(
             merged[name] = _default_value(definition)
     merged.update(copy.deepcopy(dict(compiled)))
     merged.update(copy.deepcopy(dict(overrides)))
-
-    missing = sorted(
-        name
-        for name, definition in definitions.items()
-        if merged.get(name) is None
-        and name not in overrides
-        and not definition.get("isOptional")
-    )
-    if missing:
-        problems.append(
-            "no value for required parameter"
-            + ("s " if len(missing) > 1 else " ")
-            + ", ".join(repr(name) for name in missing)
-            + " (it has no default and no compiled value: pass it)"
-        )
+    problems = schema_problems(schema, merged, whole_run=True)
     if problems:
         raise ParameterError(problems)
     return {name: value for name, value in merged.items() if name in definitions}
@@ -604,10 +676,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         config = load_config(root, args.config)
         job = load_job(config.job_spec_path)
-        file_values = evaluate_run_time_values(load_parameter_values(config.parameter_values_path))
-        problems = parameter_problems(job, file_values)
+        schema = load_parameter_schema(config.parameter_schema_path)
+        file_values = load_parameter_values(config.parameter_values_path)
+        problems = schema_problems(schema, file_values)
         if problems:
             raise ParameterError([f"{config.parameter_values_path}: {p}" for p in problems])
+        file_values = evaluate_run_time_values(file_values)
         definitions = parameter_definitions(job)
         overrides = dict(file_values)
         for text in args.param:
@@ -615,7 +689,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parameter_type = definitions.get(name, {}).get("parameterType")
             name, value = parse_param(text, parameter_type)
             overrides[name] = value
-        values = merge_parameters(job, overrides)
+        values = merge_parameters(job, overrides, schema)
         if args.image_tag:
             pin_images(job, args.image_tag)  # refuses a tag Docker would not accept
     except ConfigError as e:

@@ -6,7 +6,9 @@ pipeline_runner.py and the compiled pipeline_job.json.
     POST /[?caching=true]   body: a JSON object of parameter overrides; empty or {} runs the
                             compiled values. 200 {"resource_name": ..., "console_url": ...};
                             400 {"error": ...} for an unknown parameter, a value of the wrong
-                            type, a missing required value, or a body that is not a JSON object.
+                            type, a missing required value, or a body that is not a JSON object:
+                            checked against the parameters' JSON Schema, with the messages of
+                            `automlops compile` and pipelines/pipeline_runner.py.
                             Caching is off unless ?caching=true: then each task caches as it
                             was compiled.
     GET /healthz, /health   200 {"status": "ok"}
@@ -22,6 +24,8 @@ notebook names one):
     PIPELINE_VALUES_PATH  the compiled parameter values (default
                         /app/pipeline_parameter_values.json): the values computed at each
                         submission (a timestamp, a UUID...) are evaluated afresh for every run
+    PIPELINE_SCHEMA_PATH  the parameters' JSON Schema (default: beside the values,
+                        /app/pipeline_parameter_values.schema.json)
     EXPERIMENT          optional: the Vertex AI Experiment runs are submitted into
 
 The service refuses to start when one is missing or the compiled pipeline cannot be read.
@@ -132,6 +136,8 @@ class Settings:
     service_account: str
     job_path: Path
     job: Dict[str, Any]
+    # The parameters' JSON Schema: what a run's values must be.
+    schema: Dict[str, Any]
     experiment: Optional[str] = None
     # The compiled values computed at each submission, as templates (see pipeline_runner).
     run_time_values: Optional[Dict[str, Any]] = None
@@ -160,6 +166,14 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         values = pipeline_runner.load_parameter_values(values_path)
     except pipeline_runner.ConfigError as e:
         raise ConfigurationError(f"{e} (set PIPELINE_VALUES_PATH to the compiled values)") from e
+    schema_path = Path(
+        environ.get("PIPELINE_SCHEMA_PATH", "").strip()
+        or pipeline_runner.schema_path_for(values_path)
+    )
+    try:
+        schema = pipeline_runner.load_parameter_schema(schema_path)
+    except pipeline_runner.ConfigError as e:
+        raise ConfigurationError(f"{e} (set PIPELINE_SCHEMA_PATH to the compiled schema)") from e
     run_time_values = {
         name: value for name, value in values.items()
         if isinstance(value, dict) and pipeline_runner.RUN_TIME_KEY in value
@@ -171,6 +185,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         service_account=environ["PIPELINE_RUNNER_SA"].strip(),
         job_path=job_path,
         job=job,
+        schema=schema,
         experiment=environ.get("EXPERIMENT", "").strip() or None,
         run_time_values=run_time_values,
     )
@@ -247,7 +262,7 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         try:
             # Values computed at each submission first, then what the request gives.
             values = pipeline_runner.merge_parameters(
-                settings.job, {**(settings.run_time_values or {}), **overrides}
+                settings.job, {**(settings.run_time_values or {}), **overrides}, settings.schema
             )
         except pipeline_runner.ParameterError as e:
             return fail(400, str(e), problems=e.problems)
