@@ -168,6 +168,26 @@ pub(crate) fn returns(
         };
         match (pair.first(), pair.get(1).and_then(param_type)) {
             (Some(Expr::Str(name, span)), Some(ty)) if pair.len() == 2 => {
+                // Python's own rules (collections.namedtuple), checked when the cell runs.
+                let problem = if !is_field_name(name) {
+                    Some("is not a Python identifier")
+                } else if name.is_ascii() && !super::read::is_identifier(name) {
+                    Some("is a Python keyword")
+                } else if name.starts_with('_') {
+                    Some("starts with an underscore")
+                } else if outputs.iter().any(|(other, _, _)| other == name) {
+                    Some("is given twice")
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    let shown: String = name.chars().take(40).collect();
+                    return Err(Diagnostic::error(
+                        *span,
+                        format!("the `NamedTuple` field name `{shown}` {problem}: Python refuses it when the cell runs"),
+                    )
+                    .with_hint("name each output with letters, digits and underscores, starting with a letter, once"));
+                }
                 outputs.push((name.clone(), ty, *span));
             }
             _ => {
@@ -177,4 +197,12 @@ pub(crate) fn returns(
         }
     }
     Ok(outputs)
+}
+
+/// Whether a name has the shape of a Python identifier (Unicode letters too); keywords are
+/// checked apart.
+fn is_field_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }

@@ -44,7 +44,13 @@ fn mapping(out: &mut String, map: &Map<String, Value>, indent: usize, after_dash
         if i > 0 || !after_dash {
             push_indent(out, indent);
         }
-        push_string(out, key, indent, false);
+        let mut written = String::new();
+        push_string(&mut written, key, indent, false);
+        if written.chars().count() > MAX_IMPLICIT_KEY {
+            explicit_entry(out, &written, value, indent);
+            continue;
+        }
+        out.push_str(&written);
         out.push(':');
         match value {
             Value::Object(inner) if !inner.is_empty() => {
@@ -60,6 +66,35 @@ fn mapping(out: &mut String, map: &Map<String, Value>, indent: usize, after_dash
                 push_scalar(out, scalar, indent);
                 out.push('\n');
             }
+        }
+    }
+}
+
+/// The longest key written as `key: value`: YAML limits an implicit key to 1024 characters
+/// (PyYAML and libyaml refuse longer ones), the `: ` included.
+const MAX_IMPLICIT_KEY: usize = 1000;
+
+/// `? key` then `: value` on the next line, at `indent`: an entry whose key is too long to be
+/// implicit. Collections are indented under the `:`.
+fn explicit_entry(out: &mut String, key: &str, value: &Value, indent: usize) {
+    out.push_str("? ");
+    out.push_str(key);
+    out.push('\n');
+    push_indent(out, indent);
+    out.push(':');
+    match value {
+        Value::Object(inner) if !inner.is_empty() => {
+            out.push('\n');
+            mapping(out, inner, indent + 2, false);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            sequence(out, items, indent + 2, false);
+        }
+        scalar => {
+            out.push(' ');
+            push_scalar(out, scalar, indent);
+            out.push('\n');
         }
     }
 }
@@ -415,6 +450,22 @@ mod tests {
             to_yaml(&doc).unwrap(),
             "tab: \"a\\tb\"\ntrailing: \"line \\nnext\"\nleading: \"  indented\\nnext\"\nbreaks: \"two\\n\\n\"\nnel: \"a\\x85b\"\nls: \"a\\Lb\"\nbell: \"\\x07\"\nquote: it's \"x\"\n"
         );
+    }
+
+    /// A key past YAML's 1024 characters of an implicit key is written as an explicit one
+    /// (`? key`), which every reader takes, whatever its value.
+    #[test]
+    fn long_keys_are_explicit() {
+        let long = "k".repeat(2000);
+        let doc = serde_json::json!({
+            "top": {&long: {"a": [1, {&long: "v"}]}, "short": 1},
+            &long: [1, 2],
+            "after": null,
+        });
+        let yaml = to_yaml(&doc).unwrap();
+        assert!(yaml.contains(&format!("? {long}\n")), "{yaml}");
+        let read: Value = serde_norway::from_str(&yaml).unwrap();
+        assert_eq!(read, doc);
     }
 
     fn json_value() -> impl Strategy<Value = Value> {

@@ -60,7 +60,8 @@ pub enum CellMagic {
 #[derive(Clone, Debug)]
 pub struct Cell {
     pub kind: CellKind,
-    /// The cell's text exactly as stored in the notebook.
+    /// The cell's text as stored in the notebook, its line ends made `\n` as Python reads
+    /// them (`\r\n` and a lone `\r` end a line too), so lines mean the same to every phase.
     pub source: String,
     pub magic: Option<CellMagic>,
     /// The Python to parse: `source` with the cell magic line and IPython-only lines replaced
@@ -139,6 +140,11 @@ impl Notebook {
 
 impl Cell {
     fn new(cell_type: &str, source: String) -> Self {
+        let source = if source.contains('\r') {
+            source.replace("\r\n", "\n").replace('\r', "\n")
+        } else {
+            source
+        };
         let kind = match cell_type {
             "code" => CellKind::Code,
             "markdown" => CellKind::Markdown,
@@ -299,6 +305,13 @@ mod tests {
         assert_eq!(python, "s = '''\n%(name)s\n!important'''\n...");
         assert_eq!(blanked.len(), 1);
         assert_eq!(assigned_escape("print('a = !b')"), None);
+    }
+
+    #[test]
+    fn line_ends_are_read_as_python_reads_them() {
+        let nb = Notebook::from_code_cells("n.ipynb", &["a = 1\r\nb = 2\rc = 3\n"]);
+        assert_eq!(nb.cells[0].source, "a = 1\nb = 2\nc = 3\n");
+        assert_eq!(nb.cells[0].python, nb.cells[0].source);
     }
 
     #[test]
