@@ -53,5 +53,6 @@ fn readme_gives_the_two_setup_commands() {
     assert!(
         readme.contains("cargo run --release -- compile examples/training_custom/training.ipynb")
     );
-    assert!(readme.contains("cargo test --locked"));
+    // Both in the release profile: the second reuses the first one's build.
+    assert!(readme.contains("cargo test --locked --release"));
 }
