@@ -66,8 +66,23 @@ pub(crate) fn parse_notebook(notebook: &crate::notebook::Notebook) -> ParsedNote
         } else {
             semantic::CellScope::Notebook
         };
-        cell.is_python()
-            .then(|| parse_cell(*index, &cell.python, top))
+        cell.is_python().then(|| {
+            // Errors are found in the cell's Python, where IPython lines are spaces; they are
+            // shown on its source, where a blanked character may be several bytes wide.
+            parse_cell(*index, &cell.python, top).map_err(|errors| {
+                errors
+                    .into_iter()
+                    .map(|mut error| {
+                        if let Some(span) = &mut error.span {
+                            span.start = clamp_to_char_boundary(&cell.source, span.start);
+                            span.end =
+                                clamp_to_char_boundary(&cell.source, span.end).max(span.start);
+                        }
+                        error
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
     });
     let mut parsed = ParsedNotebook::default();
     for result in results {
@@ -322,6 +337,23 @@ fn lowercase_first(message: &str) -> String {
 mod tests {
     use super::ast::{Expr, Stmt};
     use super::*;
+
+    /// An error in a blanked IPython line (spaces in the cell's Python) lies on the source's
+    /// characters, however many bytes they take (a fuzz finding: U+2028 after a `%`).
+    #[test]
+    fn errors_in_blanked_lines_lie_on_the_source_characters() {
+        let notebook = crate::notebook::Notebook::from_code_cells(
+            "n.ipynb",
+            &["@dsl.component\n%\u{2028}%define_component\ndef f():\n    pass\n"],
+        );
+        let parsed = parse_notebook(&notebook);
+        assert!(!parsed.diagnostics.is_empty());
+        let source = &notebook.cells[0].source;
+        for diagnostic in &parsed.diagnostics {
+            let span = diagnostic.span.expect("located");
+            assert!(source.is_char_boundary(span.start) && source.is_char_boundary(span.end));
+        }
+    }
 
     #[test]
     fn brackets_nest_at_most_as_deep_as_cpython_allows() {
