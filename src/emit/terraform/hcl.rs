@@ -3,6 +3,12 @@
 //! single-line attributes, a run broken by a blank line, a comment, a block, or a multi-line
 //! value). Every string from the notebook goes through [`escape`], so `${...}`, `%{...}`,
 //! quotes and newlines in a value stay data.
+//!
+//! Why not hcl-rs's document types: they hold no comments and no blank lines, and the files we
+//! write explain each resource with comments and group attributes as `terraform fmt` keeps
+//! them; so the model and the writer stay ours, and hcl-rs is the independent reader: every
+//! file written from this model is parsed back with it and compared with the model
+//! (`parse_back.rs`).
 
 use std::fmt::Write as _;
 
