@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
+mod plan_summary;
+
 use crate::compile::{CompileError, Options, compile};
 use crate::emit::write::{Drift, check, write};
 use crate::model::settings::{OPTIONS, OptionKind};
@@ -36,6 +38,13 @@ Exit status: 0 compiled, 1 the notebook has errors (nothing is written), 2 bad u
 with --check, 0 the directory is up to date and 1 it is not."
     )]
     Compile(CompileArgs),
+    /// Summarize a Terraform plan for review, in Markdown: counts, IAM grants and revocations,
+    /// and first, what must not be missed (data lost, public access, primitive roles).
+    #[command(
+        after_help = "Exit status: 0 written, 1 the plan cannot be read, 2 written and the plan destroys or \
+replaces a resource that holds data (a bucket, a registry, a repository...)."
+    )]
+    PlanSummary(plan_summary::PlanSummaryArgs),
 }
 
 #[derive(Args)]
@@ -144,6 +153,13 @@ pub fn run() -> ExitCode {
             Err(error) => {
                 let _ = writeln!(std::io::stderr(), "error: {error:#}");
                 ExitCode::from(2)
+            }
+        },
+        Command::PlanSummary(args) => match plan_summary::run(&args) {
+            Ok(status) => status,
+            Err(error) => {
+                let _ = writeln!(std::io::stderr(), "error: {error:#}");
+                ExitCode::from(1)
             }
         },
     }

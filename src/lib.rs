@@ -11,6 +11,9 @@
 //! 5. `emit`: the output tree in memory (KFP IR, component files, Python, Dockerfile, config);
 //!    [`emit::write`] puts it on disk atomically.
 //!
+//! Beside the compiler, [`plan_summary`] turns a Terraform plan into the review the generated
+//! CI posts on pull requests.
+//!
 //! [`compile::compile`] chains steps 1 to 5 without I/O; [`cli`] is the thin shell around it.
 
 pub(crate) mod analyze;
@@ -22,6 +25,7 @@ pub(crate) mod lexical;
 pub(crate) mod model;
 pub mod notebook;
 pub(crate) mod parallel;
+pub mod plan_summary;
 pub(crate) mod python;
 pub mod render;
 pub(crate) mod strict_json;
