@@ -7,6 +7,7 @@
 
 mod annotation;
 mod catalogue;
+mod ci_options;
 mod component_file;
 mod container;
 mod control;

@@ -74,7 +74,6 @@ pub(crate) fn resolve(
 ) -> Resolved {
     let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
     let mut spans: BTreeMap<&'static str, Span> = BTreeMap::new();
-    let mut github_actions = None;
     let mut custom_training_job_specs = None;
     // The name each option was given by in the notebook (`artifact_repo_name` for ours
     // `af_registry_name`), for messages in the notebook's own words.
@@ -108,9 +107,6 @@ pub(crate) fn resolve(
                 .find(|(later, _)| later == name)
                 .map_or(name.as_str(), |(_, ours)| *ours);
             if let Some((_, unused)) = UNSUPPORTED_OPTIONS.iter().find(|(n, _)| *n == name) {
-                if name == "deployment_framework" && value.as_str() == Some("github-actions") {
-                    github_actions = Some(*span);
-                }
                 let is_unused = matches!(value.kind, Kind::None | Kind::Bool(false))
                     || unused.contains(&"*")
                     || value.as_str().is_some_and(|v| unused.contains(&v));
@@ -256,6 +252,20 @@ pub(crate) fn resolve(
         ),
     };
     let use_kfp_spec_given = values.contains_key("use_kfp_spec");
+    let run_local = read.boolean("run_local").unwrap_or(true);
+    let ci = super::ci_options::read(&mut read, &spans, run_local);
+    let (planner_sa_id, deployer_sa_id, ci_pool_id) = match &naming_prefix {
+        Some(prefix) => (
+            derived_account_id(prefix, "planner"),
+            derived_account_id(prefix, "deployer"),
+            derived_account_id(prefix, "ci"),
+        ),
+        None => (
+            "automlops-planner".to_owned(),
+            "automlops-deployer".to_owned(),
+            "automlops-ci".to_owned(),
+        ),
+    };
     let settings = Settings {
         af_registry_location: string(&mut read, "af_registry_location"),
         af_registry_name,
@@ -276,7 +286,7 @@ pub(crate) fn resolve(
         pipeline_runner_sa: read
             .string("pipeline_runner_sa")
             .unwrap_or_else(|| format!("vertex-pipelines@{project_id}.iam.gserviceaccount.com")),
-        run_local: read.boolean("run_local").unwrap_or(true),
+        run_local,
         // Cron fields are separated by any whitespace; Cloud Scheduler gets them one space apart.
         schedule: read
             .string("schedule")
@@ -285,7 +295,12 @@ pub(crate) fn resolve(
         schedule_location: string(&mut read, "schedule_location"),
         schedule_name,
         use_kfp_spec: read.boolean("use_kfp_spec").unwrap_or(false),
-        source_repo: source_repo(&mut read, &spans),
+        source_repo: ci.source_repo,
+        deployment_framework: ci.framework,
+        given_identity: ci.given_identity,
+        planner_sa_id,
+        deployer_sa_id,
+        ci_pool_id,
         base_image: read.string("base_image"),
         experiment: read.string("experiment").filter(|e| !e.is_empty()),
         naming_prefix,
@@ -326,12 +341,6 @@ pub(crate) fn resolve(
             Diagnostic::error(params.span, format!("`pipeline_params` must be a dict, not {}", params.describe()))
                 .with_hint("pass a dict literal, or a variable assigned one: `pipeline_params={\"name\": value}`")
         }));
-    }
-    if let (Some(span), false) = (github_actions, settings.run_local) {
-        read.diagnostics.push(
-            Diagnostic::warning(span, "GitHub Actions workflows are not generated yet: the CI is Cloud Build's (`cloudbuild.yaml` and a trigger)")
-                .with_hint("for builds from GitHub, pass `source_repo_type=\"github\"` with `github_repo` and `github_connection` (a Cloud Build connection to GitHub)"),
-        );
     }
     let explicit: Vec<&str> = values.keys().copied().collect();
     check(&settings, &spans, &explicit, &derived, read.diagnostics);
@@ -404,101 +413,14 @@ fn use_ci_disagrees(
     }
 }
 
-/// `source_repo_type` and, for GitHub, the repository and the connection.
-fn source_repo(read: &mut Reader<'_>, spans: &BTreeMap<&'static str, Span>) -> SourceRepo {
-    let kind = read.string("source_repo_type");
-    match kind.as_deref() {
-        None | Some("cloud-source-repositories") => SourceRepo::CloudSourceRepositories,
-        Some("github") => {
-            // AutoMLOps 1.3 names the GitHub repository with `source_repo_name="owner/repo"`.
-            let repo = read
-                .string("github_repo")
-                .or_else(|| read.string("csr_name").filter(|name| name.contains('/')));
-            let (Some(repo), Some(connection)) = (repo, read.string("github_connection")) else {
-                // AutoMLOps 1.3 notebooks choose GitHub (its default) and build with GitHub
-                // Actions; they compile, without a Cloud Build trigger.
-                read.diagnostics.push(
-                    Diagnostic::warning(
-                        spans.get("source_repo_type").copied(),
-                        "with `source_repo_type` github, the CI trigger needs `github_repo` and `github_connection`; without them no trigger is created",
-                    )
-                    .with_hint("connect GitHub once in the Cloud Build console, then pass `github_repo=\"owner/name\"` and `github_connection=\"projects/P/locations/L/connections/NAME\"`"),
-                );
-                return SourceRepo::GitHub {
-                    owner: String::new(),
-                    name: String::new(),
-                    connection: String::new(),
-                };
-            };
-            // GitHub owners are letters, digits and hyphens; repository names add `_` and `.`
-            // but are never `.` or `..`, and the remote URL adds `.git` itself.
-            let owner_name = repo.split_once('/').filter(|(o, n)| {
-                !o.is_empty()
-                    && o.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                    && !n.is_empty()
-                    && *n != "."
-                    && *n != ".."
-                    && !n.to_ascii_lowercase().ends_with(".git")
-                    && n.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            });
-            if owner_name.is_none() {
-                read.diagnostics.push(
-                    Diagnostic::error(
-                        spans
-                            .get("github_repo")
-                            .or(spans.get("source_repo_type"))
-                            .copied(),
-                        format!(
-                            "`github_repo` must name the repository as owner/name, not `{repo}`"
-                        ),
-                    )
-                    .with_hint(
-                        "pass `github_repo=\"my-org/my-repo\"` (or `--github-repo my-org/my-repo`), without `.git`",
-                    ),
-                );
-            }
-            let parts: Vec<&str> = connection.split('/').collect();
-            let well_formed = parts.len() == 6
-                && parts[0] == "projects"
-                && parts[2] == "locations"
-                && parts[4] == "connections"
-                && parts.iter().all(|p| {
-                    !p.is_empty()
-                        && p.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-                });
-            if !well_formed {
-                read.diagnostics.push(
-                    Diagnostic::error(spans.get("github_connection").or(spans.get("source_repo_type")).copied(), format!("`github_connection` must be a Cloud Build connection name, not `{connection}`"))
-                        .with_hint("connect GitHub once in the Cloud Build console (it needs your GitHub login), then pass its name: `projects/my-project/locations/us-central1/connections/github`"),
-                );
-            }
-            // With a malformed repository the compile fails anyway; keep checking the rest.
-            let (owner, name) = owner_name.unwrap_or((repo.as_str(), ""));
-            SourceRepo::GitHub {
-                owner: owner.to_owned(),
-                name: name.to_owned(),
-                connection,
-            }
-        }
-        Some(other) => {
-            read.diagnostics.push(
-                Diagnostic::error(spans.get("source_repo_type").copied(), format!("`source_repo_type` must be `cloud-source-repositories` or `github`, not `{other}`")),
-            );
-            SourceRepo::CloudSourceRepositories
-        }
-    }
-}
-
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     values: &'a BTreeMap<&'static str, Value>,
     written: &'a BTreeMap<&'static str, String>,
-    diagnostics: &'a mut Diagnostics,
+    pub(super) diagnostics: &'a mut Diagnostics,
 }
 
 impl Reader<'_> {
-    fn string(&mut self, option: &str) -> Option<String> {
+    pub(super) fn string(&mut self, option: &str) -> Option<String> {
         let value = self.values.get(option)?;
         let name = self.written.get(option).map_or(option, String::as_str);
         if let Kind::Str(s) = &value.kind {
@@ -516,7 +438,7 @@ impl Reader<'_> {
         None
     }
 
-    fn boolean(&mut self, option: &str) -> Option<bool> {
+    pub(super) fn boolean(&mut self, option: &str) -> Option<bool> {
         let value = self.values.get(option)?;
         let name = self.written.get(option).map_or(option, String::as_str);
         if let Kind::Bool(b) = &value.kind {

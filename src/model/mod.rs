@@ -1,6 +1,7 @@
 //! Phase 4: the model. Plain data that analysis produces and emitters read: no I/O, no parser
 //! types. Everything in here has already been checked.
 
+pub(crate) mod ci;
 mod component;
 mod container;
 mod control;

@@ -4,6 +4,8 @@
 //! [`OPTIONS`] is the single list of options: analysis reads notebook calls with it, the CLI
 //! builds its flags from it, and `configs/defaults.yaml` lists what it resolves to.
 
+use super::ci::{Framework, GivenIdentity};
+
 /// How an option's value is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum OptionKind {
@@ -169,8 +171,8 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
     option(
         "source_repo_type",
         OptionKind::Str,
-        "cloud-source-repositories",
-        "Where the CI trigger watches for pushes: cloud-source-repositories or github",
+        "",
+        "Where the code lives: cloud-source-repositories, github or gitlab [default: cloud-source-repositories, or what deployment_framework builds from]",
     ),
     option(
         "github_repo",
@@ -208,6 +210,36 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
         "",
         "With source_repo_type github: the Cloud Build connection to GitHub, as projects/P/locations/L/connections/NAME",
     ),
+    option(
+        "deployment_framework",
+        OptionKind::Str,
+        "cloud-build",
+        "What runs CI (with use_ci): cloud-build, github-actions or gitlab-ci (AutoMLOps 1.2+)",
+    ),
+    option(
+        "project_number",
+        OptionKind::Str,
+        "",
+        "With an existing Workload Identity pool: the project's number (AutoMLOps 1.3); else Terraform reads it",
+    ),
+    option(
+        "workload_identity_pool",
+        OptionKind::Str,
+        "",
+        "ID of an existing Workload Identity pool GitHub Actions or GitLab CI authenticates through (AutoMLOps 1.3); else one is created",
+    ),
+    option(
+        "workload_identity_provider",
+        OptionKind::Str,
+        "",
+        "ID of the provider of that pool (AutoMLOps 1.3)",
+    ),
+    option(
+        "workload_identity_service_account",
+        OptionKind::Str,
+        "",
+        "Email of the existing account CI deploys as, through that pool (AutoMLOps 1.3)",
+    ),
 ];
 
 /// Options of `AutoMLOps` that automlops does not implement, with the values that mean "not
@@ -217,13 +249,10 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
 ///
 /// The provisioning and submission frameworks of 1.2+ (gcloud or Terraform; Cloud Functions or
 /// Cloud Run behind Pub/Sub) are all one thing here: Terraform, and a Cloud Run runner.
-/// `deployment_framework="github-actions"` is 1.3's default; with `use_ci` it gets its own
-/// warning (`options::resolve`), since no GitHub workflow is written yet.
 pub(crate) const UNSUPPORTED_OPTIONS: &[(&str, &[&str])] = &[
     ("artifact_repo_type", &["artifact-registry"]),
     ("cloud_tasks_queue_location", &["us-central1"]),
     ("cloud_tasks_queue_name", &["queueing-svc"]),
-    ("deployment_framework", &["cloud-build", "github-actions"]),
     ("hide_warnings", &["*"]),
     ("precheck", &["*"]),
     ("orchestration_framework", &["kfp"]),
@@ -231,15 +260,11 @@ pub(crate) const UNSUPPORTED_OPTIONS: &[(&str, &[&str])] = &[
         "pipeline_job_submission_service_type",
         &["cloud-run", "cloud-functions"],
     ),
-    ("project_number", &["*"]),
     ("provision_credentials_key", &[]),
     ("provisioning_framework", &["terraform", "gcloud"]),
     ("pubsub_topic_name", &[]),
     ("setup_model_monitoring", &[]),
     ("vpc_connector", &["No VPC Specified"]),
-    ("workload_identity_pool", &[]),
-    ("workload_identity_provider", &[]),
-    ("workload_identity_service_account", &[]),
 ];
 
 /// Option names of AutoMLOps 1.2 and later, and the option of 1.0 each one is
@@ -303,6 +328,17 @@ pub(crate) struct Settings {
     /// Service accounts created beside the runner's.
     pub(crate) scheduler_sa_id: String,
     pub(crate) cloudbuild_sa_id: String,
+    /// What runs the CI (with `run_local` false).
+    pub(crate) deployment_framework: Framework,
+    /// An existing Workload Identity pool the CI authenticates through (GitHub Actions and
+    /// GitLab CI); without one, the Terraform creates it.
+    pub(crate) given_identity: Option<GivenIdentity>,
+    /// Accounts of GitHub Actions and GitLab CI: the planner reads (reviews), the deployer
+    /// builds, deploys and applies.
+    pub(crate) planner_sa_id: String,
+    pub(crate) deployer_sa_id: String,
+    /// The Workload Identity pool created for GitHub Actions or GitLab CI.
+    pub(crate) ci_pool_id: String,
 }
 
 /// The repository whose pushes trigger CI (`run_local` false).
@@ -317,6 +353,8 @@ pub(crate) enum SourceRepo {
         name: String,
         connection: String,
     },
+    /// A GitLab project, `group/project`, built by GitLab CI.
+    GitLab { project: String },
 }
 
 impl Settings {
@@ -327,11 +365,30 @@ impl Settings {
         (domain == format!("{}.iam.gserviceaccount.com", self.project_id)).then_some(id)
     }
 
-    /// Whether the CI workflow has a Cloud Build trigger: with `run_local` false, unless GitHub
-    /// is chosen without a Cloud Build connection to it.
+    /// Whether the CI workflow has a Cloud Build trigger: with `run_local` false and Cloud
+    /// Build as the framework, unless GitHub is chosen without a Cloud Build connection to it.
     pub(crate) fn has_ci_trigger(&self) -> bool {
         !self.run_local
+            && self.deployment_framework == Framework::CloudBuild
             && !matches!(&self.source_repo, SourceRepo::GitHub { connection, .. } if connection.is_empty())
+            && !matches!(self.source_repo, SourceRepo::GitLab { .. })
+    }
+
+    /// Whether GitHub Actions or GitLab CI runs the CI, through Workload Identity Federation.
+    pub(crate) fn federated_ci(&self) -> bool {
+        !self.run_local && self.deployment_framework.federated()
+    }
+
+    /// The repository CI admits, as its platform spells it (`owner/name`, `group/project`);
+    /// empty when not known (an existing pool decides who gets in).
+    pub(crate) fn ci_repository(&self) -> String {
+        match &self.source_repo {
+            SourceRepo::GitHub { owner, name, .. } if !owner.is_empty() => {
+                format!("{owner}/{name}")
+            }
+            SourceRepo::GitLab { project } => project.clone(),
+            _ => String::new(),
+        }
     }
 
     /// The bucket of the Terraform state: `scripts/create_resources.sh` creates it, and Cloud

@@ -339,7 +339,10 @@ fn stateful_loss(resource: &ResourceChange, action: Action) -> Option<StatefulLo
         .get(name_attr)
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let kind = resource.kind.strip_prefix("google_").unwrap_or(&resource.kind);
+    let kind = resource
+        .kind
+        .strip_prefix("google_")
+        .unwrap_or(&resource.kind);
     let description = match name {
         Some(name) => format!("{} {}", kind.replace('_', " "), code(&name)),
         None => kind.replace('_', " "),
@@ -414,7 +417,10 @@ fn iam_pairs(kind: &str, values: &Value, unknown: &Value) -> BTreeSet<(String, S
         match bindings {
             Some(bindings) => {
                 for binding in bindings {
-                    let role = binding.get("role").and_then(Value::as_str).unwrap_or(UNKNOWN);
+                    let role = binding
+                        .get("role")
+                        .and_then(Value::as_str)
+                        .unwrap_or(UNKNOWN);
                     for member in binding
                         .get("members")
                         .and_then(Value::as_array)
@@ -442,7 +448,10 @@ fn is_iam(kind: &str) -> bool {
 
 /// What an IAM resource's role is held on, e.g. ``storage bucket `b` ``.
 fn iam_target(resource: &ResourceChange) -> String {
-    let kind = resource.kind.strip_prefix("google_").unwrap_or(&resource.kind);
+    let kind = resource
+        .kind
+        .strip_prefix("google_")
+        .unwrap_or(&resource.kind);
     let kind = ["_iam_member", "_iam_binding", "_iam_policy"]
         .iter()
         .find_map(|suffix| kind.strip_suffix(suffix))

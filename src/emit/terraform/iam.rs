@@ -86,12 +86,6 @@ pub(super) fn iam(plan: &Plan<'_>) -> Vec<Block> {
                 Part::Interpolation("var.pipeline_runner_sa".to_owned()),
             ])
         };
-        let acts_as = |name: &str, email: &str| {
-            Block::new("resource", &["google_service_account_iam_member", name])
-                .attr("service_account_id", runner_sa_id.clone())
-                .attr("role", Expr::str("roles/iam.serviceAccountUser"))
-                .attr("member", member(email))
-        };
         blocks.push(
             Block::new(
                 "resource",
@@ -102,6 +96,22 @@ pub(super) fn iam(plan: &Plan<'_>) -> Vec<Block> {
             .attr("role", Expr::str("roles/iam.serviceAccountUser"))
             .attr("member", member(runner_email(plan))),
         );
+    }
+    if plan.cloud_build() {
+        let runner_sa_id = if plan.create_runner_sa {
+            raw("google_service_account.pipeline_runner.name")
+        } else {
+            Expr::template(vec![
+                Part::Literal("projects/-/serviceAccounts/".to_owned()),
+                Part::Interpolation("var.pipeline_runner_sa".to_owned()),
+            ])
+        };
+        let acts_as = |name: &str, email: &str| {
+            Block::new("resource", &["google_service_account_iam_member", name])
+                .attr("service_account_id", runner_sa_id.clone())
+                .attr("role", Expr::str("roles/iam.serviceAccountUser"))
+                .attr("member", member(email))
+        };
         blocks.push(service_account(
             "cloudbuild",
             "var.cloudbuild_sa_id",

@@ -6,6 +6,7 @@
 
 mod hcl;
 mod iam;
+mod identity;
 mod outputs;
 #[cfg(test)]
 mod parse_back;
@@ -64,6 +65,10 @@ struct Plan<'a> {
     github: bool,
     /// A CI trigger is created (not with GitHub but no connection to it).
     trigger: bool,
+    /// GitHub Actions or GitLab CI run the CI, through Workload Identity Federation.
+    federated: bool,
+    /// The CI is GitLab's.
+    gitlab: bool,
     runner_roles: Vec<&'static str>,
     services: BTreeSet<&'static str>,
     parameter_values_path: &'a str,
@@ -77,6 +82,11 @@ impl Plan<'_> {
     /// With `run_local` false: the Cloud Run runner and the CI trigger.
     fn has_runner(&self) -> bool {
         !self.settings.run_local
+    }
+
+    /// Cloud Build runs the CI, as an account of its own.
+    fn cloud_build(&self) -> bool {
+        self.has_runner() && !self.federated
     }
 
     fn has_schedule(&self) -> bool {
@@ -149,6 +159,8 @@ fn plan(analysis: &Analysis) -> Plan<'_> {
         create_runner_sa: settings.runner_account_id().is_some(),
         github,
         trigger,
+        federated: settings.federated_ci(),
+        gitlab: matches!(settings.source_repo, SourceRepo::GitLab { .. }),
         runner_roles,
         services,
         parameter_values_path: &settings.parameter_values_path,
@@ -248,7 +260,29 @@ fn main(plan: &Plan<'_>) -> Vec<Item> {
             "pipeline_runner_roles",
             Expr::List(plan.runner_roles.iter().map(|r| Expr::str(*r)).collect()),
         );
-    let labels = if plan.has_runner() {
+    let labels = if plan.federated {
+        labels
+            .blank()
+            .comment("Read-only roles of the planner, which runs terraform plan on reviews: every IAM")
+            .comment("policy, the service accounts, the APIs, and the resources it does not already reach")
+            .comment("through its grants below (the registry, the runner).")
+            .attr(
+                "planner_roles",
+                Expr::List(identity::planner_roles(plan).into_iter().map(Expr::str).collect()),
+            )
+            .blank()
+            .comment("Roles of the deployer, which applies: an admin role per kind of resource created here.")
+            .attr(
+                "deployer_roles",
+                Expr::List(identity::deployer_roles(plan).into_iter().map(Expr::str).collect()),
+            )
+            .blank()
+            .comment("Every project role this configuration grants: the only ones the deployer may grant.")
+            .attr(
+                "granted_project_roles",
+                raw("distinct(concat(local.pipeline_runner_roles, local.planner_roles, local.deployer_roles))"),
+            )
+    } else if plan.has_runner() {
         labels
             .blank()
             .comment(
@@ -292,6 +326,17 @@ fn main(plan: &Plan<'_>) -> Vec<Item> {
         "Service accounts and IAM: one account per workload, each with only what it uses",
         iam::iam(plan),
     );
+    if plan.federated {
+        section(
+            &mut items,
+            if plan.gitlab {
+                "CI identities: GitLab CI signs in through Workload Identity Federation, no keys"
+            } else {
+                "CI identities: GitHub Actions signs in through Workload Identity Federation, no keys"
+            },
+            identity::blocks(plan),
+        );
+    }
     if plan.has_runner() {
         section(
             &mut items,

@@ -53,17 +53,38 @@ pub(super) fn outputs(plan: &Plan<'_>) -> Vec<Item> {
             console("vertex-ai/pipelines/runs"),
         ),
     ];
+    if plan.cloud_build() {
+        blocks.push(output(
+            "cloudbuild_service_account",
+            "Email of the service account Cloud Build runs as.",
+            raw("google_service_account.cloudbuild.email"),
+        ));
+    }
+    if plan.federated {
+        blocks.extend([
+            output(
+                "workload_identity_provider",
+                "Workload Identity provider CI signs in through (the workflows' GCP_WORKLOAD_IDENTITY_PROVIDER).",
+                super::identity::provider_name(plan),
+            ),
+            output(
+                "planner_service_account",
+                "Email of the account CI reviews (plans) as.",
+                raw(super::identity::PLANNER_EMAIL),
+            ),
+            output(
+                "deployer_service_account",
+                "Email of the account CI deploys and applies as.",
+                raw(super::identity::deployer_email(plan)),
+            ),
+        ]);
+    }
     if plan.has_runner() {
         blocks.extend([
             output(
                 "runner_url",
                 "URL of the Cloud Run service that submits PipelineJobs.",
                 raw("module.runner.uri"),
-            ),
-            output(
-                "cloudbuild_service_account",
-                "Email of the service account Cloud Build runs as.",
-                raw("google_service_account.cloudbuild.email"),
             ),
             output(
                 "cloud_run_console",

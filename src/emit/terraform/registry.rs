@@ -36,11 +36,18 @@ pub(super) fn registry(plan: &Plan<'_>) -> Vec<Block> {
         "google_project_service_identity.aiplatform.email",
     );
     let mut blocks = vec![repository, agent, agent_reader];
-    if plan.has_runner() {
+    if plan.cloud_build() {
         blocks.push(repository_member(
             "cloudbuild_writer",
             "roles/artifactregistry.writer",
             "google_service_account.cloudbuild.email",
+        ));
+    }
+    if plan.federated {
+        blocks.push(repository_member(
+            "planner_reader",
+            "roles/artifactregistry.reader",
+            super::identity::PLANNER_EMAIL,
         ));
     }
     blocks

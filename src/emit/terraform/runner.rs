@@ -45,6 +45,21 @@ pub(super) fn runner(plan: &Plan<'_>) -> Vec<Block> {
         .attr("env", env)
         .blank()
         .attr("depends_on", depends_on_services());
+    if plan.federated {
+        let viewer = Block::new(
+            "resource",
+            &[
+                "google_cloud_run_v2_service_iam_member",
+                "planner_views_runner",
+            ],
+        )
+        .attr("project", raw("module.runner.project"))
+        .attr("location", raw("module.runner.location"))
+        .attr("name", raw("module.runner.name"))
+        .attr("role", Expr::str("roles/run.viewer"))
+        .attr("member", member(super::identity::PLANNER_EMAIL));
+        return vec![module, viewer];
+    }
     let deployer = Block::new(
         "resource",
         &[

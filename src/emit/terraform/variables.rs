@@ -73,9 +73,77 @@ pub(super) fn variables(plan: &Plan<'_>) -> Vec<Item> {
             variable("runner_image", "string", "Image the runner service starts with; CI deploys the real one, and later changes here are ignored.", Some(Expr::str(PLACEHOLDER_IMAGE))),
             variable("runner_ingress", "string", "Network ingress of the runner: INGRESS_TRAFFIC_INTERNAL_ONLY admits Cloud Scheduler and other callers inside Google Cloud; INGRESS_TRAFFIC_ALL also admits callers outside (IAM still decides).", Some(Expr::str("INGRESS_TRAFFIC_INTERNAL_ONLY"))),
             variable("runner_invokers", "list(string)", "More IAM members allowed to call the runner, e.g. user:you@example.com.", Some(Expr::List(Vec::new()))),
-            variable("cloudbuild_sa_id", "string", "Account ID of the service account Cloud Build runs as.", Some(Expr::str(CLOUDBUILD_SA))),
-            variable("tf_state_bucket", "string", "Bucket of this configuration's Terraform state (scripts/create_resources.sh creates it); Cloud Build reads it to run terraform plan.", None),
         ]);
+        if plan.cloud_build() {
+            blocks.push(variable(
+                "cloudbuild_sa_id",
+                "string",
+                "Account ID of the service account Cloud Build runs as.",
+                Some(Expr::str(CLOUDBUILD_SA)),
+            ));
+        }
+        blocks.push(variable("tf_state_bucket", "string", "Bucket of this configuration's Terraform state (scripts/create_resources.sh creates it); CI reads it to run terraform plan.", None));
+    }
+    if plan.federated {
+        blocks.push(variable(
+            "planner_sa_id",
+            "string",
+            "Account ID of the planner: CI reviews changes as it, reading only.",
+            Some(Expr::str("automlops-planner")),
+        ));
+        if plan.settings.given_identity.is_some() {
+            blocks.extend([
+                variable(
+                    "project_number",
+                    "string",
+                    "Number of the project of the existing Workload Identity pool.",
+                    None,
+                ),
+                variable(
+                    "workload_identity_pool_id",
+                    "string",
+                    "ID of the existing Workload Identity pool CI signs in through.",
+                    None,
+                ),
+                variable(
+                    "workload_identity_provider_id",
+                    "string",
+                    "ID of that pool's provider.",
+                    None,
+                ),
+                variable(
+                    "deployer_sa",
+                    "string",
+                    "Email of the existing account CI deploys as (not created here).",
+                    None,
+                ),
+            ]);
+        } else {
+            if plan.gitlab {
+                blocks.push(variable("gitlab_project", "string", "Path of the GitLab project (group/project) whose CI jobs may sign in; no other project's can.", None));
+            } else {
+                blocks.extend([
+                    variable("github_owner", "string", "Owner of the GitHub repository whose CI jobs may sign in; no other repository's can.", None),
+                    variable("github_repo", "string", "Name of that GitHub repository.", None),
+                ]);
+            }
+            blocks.extend([
+                variable("ci_branch", "string", "Branch whose CI jobs deploy as the deployer.", Some(Expr::str("automlops"))),
+                variable("workload_identity_pool_id", "string", "ID of the Workload Identity pool created for CI (deleted pools keep their ID for 30 days).", Some(Expr::str("automlops-ci"))),
+                variable("deployer_sa_id", "string", "Account ID of the deployer: CI builds, deploys and applies as it, on the deployment branch.", Some(Expr::str("automlops-deployer"))),
+            ]);
+            if !plan.gitlab {
+                blocks.push(variable("ci_apply_environment", "string", "GitHub environment of the apply job: protect it with required reviewers, so nothing is applied before a person approves.", Some(Expr::str("automlops-apply"))));
+            }
+            if plan.gitlab {
+                blocks.push(variable(
+                    "gitlab_url",
+                    "string",
+                    "The GitLab instance, the issuer of its CI job tokens.",
+                    Some(Expr::str("https://gitlab.com")),
+                ));
+            }
+        }
     }
     if plan.trigger {
         blocks.extend([
@@ -165,12 +233,41 @@ pub(super) fn tfvars(plan: &Plan<'_>) -> Vec<Item> {
         None => values.push(("pipeline_runner_sa", s.pipeline_runner_sa.clone())),
     }
     if plan.has_runner() {
+        if plan.cloud_build() {
+            values.push(("cloudbuild_sa_id", s.cloudbuild_sa_id.clone()));
+        }
         values.extend([
-            ("cloudbuild_sa_id", s.cloudbuild_sa_id.clone()),
             ("tf_state_bucket", s.tf_state_bucket()),
             ("cloud_run_name", s.cloud_run_name.clone()),
             ("cloud_run_location", s.cloud_run_location.clone()),
         ]);
+    }
+    if plan.federated {
+        values.push(("planner_sa_id", s.planner_sa_id.clone()));
+        if let Some(given) = &s.given_identity {
+            values.extend([
+                ("project_number", given.project_number.clone()),
+                ("workload_identity_pool_id", given.pool.clone()),
+                ("workload_identity_provider_id", given.provider.clone()),
+                ("deployer_sa", given.service_account.clone()),
+            ]);
+        } else {
+            match &s.source_repo {
+                SourceRepo::GitLab { project } => values.push(("gitlab_project", project.clone())),
+                SourceRepo::GitHub { owner, name, .. } => {
+                    values.extend([
+                        ("github_owner", owner.clone()),
+                        ("github_repo", name.clone()),
+                    ]);
+                }
+                SourceRepo::CloudSourceRepositories => {}
+            }
+            values.extend([
+                ("ci_branch", s.csr_branch_name.clone()),
+                ("workload_identity_pool_id", s.ci_pool_id.clone()),
+                ("deployer_sa_id", s.deployer_sa_id.clone()),
+            ]);
+        }
     }
     if plan.trigger {
         values.extend([
@@ -180,6 +277,8 @@ pub(super) fn tfvars(plan: &Plan<'_>) -> Vec<Item> {
         ]);
         match &s.source_repo {
             SourceRepo::CloudSourceRepositories => values.push(("csr_name", s.csr_name.clone())),
+            // GitLab is built by GitLab CI, never by a Cloud Build trigger.
+            SourceRepo::GitLab { .. } => {}
             SourceRepo::GitHub {
                 owner,
                 name,

@@ -25,14 +25,14 @@ output "vertex_pipelines_console" {
   value       = "https://console.cloud.google.com/vertex-ai/pipelines/runs?project=${var.project_id}"
 }
 
-output "runner_url" {
-  description = "URL of the Cloud Run service that submits PipelineJobs."
-  value       = module.runner.uri
-}
-
 output "cloudbuild_service_account" {
   description = "Email of the service account Cloud Build runs as."
   value       = google_service_account.cloudbuild.email
+}
+
+output "runner_url" {
+  description = "URL of the Cloud Run service that submits PipelineJobs."
+  value       = module.runner.uri
 }
 
 output "cloud_run_console" {

@@ -83,7 +83,7 @@ variable "cloudbuild_sa_id" {
 }
 
 variable "tf_state_bucket" {
-  description = "Bucket of this configuration's Terraform state (scripts/create_resources.sh creates it); Cloud Build reads it to run terraform plan."
+  description = "Bucket of this configuration's Terraform state (scripts/create_resources.sh creates it); CI reads it to run terraform plan."
   type        = string
 }
 
