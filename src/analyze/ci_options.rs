@@ -301,28 +301,24 @@ fn github(
         };
     }
     // GitHub Actions: the pool automlops creates admits this one repository.
-    match repo {
-        Some(repo) => {
-            let (owner, name) = checked_github_repository(read, spans, &repo).unwrap_or(("", ""));
-            SourceRepo::GitHub {
-                owner: owner.to_owned(),
-                name: name.to_owned(),
-                connection: String::new(),
-            }
-        }
-        None => {
-            if !run_local && !identity_given {
-                read.diagnostics.push(
-                    Diagnostic::error(
-                        at(named_by).or(at("deployment_framework")),
-                        "GitHub Actions authenticates to Google Cloud through a Workload Identity pool that admits only this pipeline's repository: name it as owner/name",
-                    )
-                    .with_hint("pass `source_repo_name=\"my-org/my-repo\"` (or `github_repo`), or name an existing pool with `project_number` and the `workload_identity_*` options"),
-                );
-            }
-            empty
-        }
+    if let Some(repo) = repo {
+        let (owner, name) = checked_github_repository(read, spans, &repo).unwrap_or(("", ""));
+        return SourceRepo::GitHub {
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+            connection: String::new(),
+        };
     }
+    if !run_local && !identity_given {
+        read.diagnostics.push(
+            Diagnostic::error(
+                at(named_by).or(at("deployment_framework")),
+                "GitHub Actions authenticates to Google Cloud through a Workload Identity pool that admits only this pipeline's repository: name it as owner/name",
+            )
+            .with_hint("pass `source_repo_name=\"my-org/my-repo\"` (or `github_repo`), or name an existing pool with `project_number` and the `workload_identity_*` options"),
+        );
+    }
+    empty
 }
 
 fn checked_github_repository<'r>(

@@ -52,7 +52,7 @@ fn registry_image(settings: &Settings, name: &str) -> String {
 /// The script that points the compiled pipeline's executors at the component image of this
 /// build (`:$SHORT_SHA`), in the build's copy: Vertex AI caches steps by image name, so a
 /// moving `:latest` could serve results of an older image.
-const PIN_SCRIPT: &str = r#"import json, sys
+pub(crate) const PIN_SCRIPT: &str = r#"import json, sys
 path, latest, pinned = sys.argv[1:4]
 with open(path) as f:
     job = json.load(f)
@@ -71,7 +71,7 @@ with open(path, "w") as f:
 
 /// The Terraform CLI image of the plan step, pinned: the configuration needs Terraform 1.5 or
 /// later.
-const TERRAFORM: &str = "hashicorp/terraform:1.9.8";
+pub(crate) const TERRAFORM: &str = "hashicorp/terraform:1.9.8";
 
 impl Step {
     fn new(id: &'static str, name: &'static str, args: Vec<String>) -> Self {

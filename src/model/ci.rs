@@ -73,10 +73,12 @@ pub(crate) enum Stage {
     /// `terraform plan` against the real state, read-only and without the lock; summarized by
     /// `automlops plan-summary` and posted for review.
     TerraformPlan,
-    /// Build and push the component and runner images, tagged with the commit.
-    BuildImages,
+    /// Build and push the component image, tagged with the commit.
+    BuildComponentImage,
     /// Point the compiled pipeline at the component image of this commit.
     PinPipeline,
+    /// Build and push the runner image (which holds the pinned pipeline), tagged with the commit.
+    BuildRunnerImage,
     /// Deploy the runner service with the image of this commit.
     DeployRunner,
     /// `terraform apply` of the reviewed plan, behind an approval.
@@ -104,8 +106,9 @@ pub(crate) fn stages() -> Stages {
         ],
         deploy: vec![
             Stage::CheckCompiled,
-            Stage::BuildImages,
+            Stage::BuildComponentImage,
             Stage::PinPipeline,
+            Stage::BuildRunnerImage,
             Stage::TerraformPlan,
             Stage::DeployRunner,
         ],

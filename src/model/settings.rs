@@ -379,18 +379,6 @@ impl Settings {
         !self.run_local && self.deployment_framework.federated()
     }
 
-    /// The repository CI admits, as its platform spells it (`owner/name`, `group/project`);
-    /// empty when not known (an existing pool decides who gets in).
-    pub(crate) fn ci_repository(&self) -> String {
-        match &self.source_repo {
-            SourceRepo::GitHub { owner, name, .. } if !owner.is_empty() => {
-                format!("{owner}/{name}")
-            }
-            SourceRepo::GitLab { project } => project.clone(),
-            _ => String::new(),
-        }
-    }
-
     /// The bucket of the Terraform state: `scripts/create_resources.sh` creates it, and Cloud
     /// Build reads it to run `terraform plan`.
     pub(crate) fn tf_state_bucket(&self) -> String {

@@ -372,6 +372,7 @@ pub(super) fn blocks(plan: &Plan<'_>) -> Vec<Block> {
     blocks.push(
         Block::new("resource", &["google_project_iam_member", "deployer_accounts"])
             .comment("checkov:skip=CKV_GCP_49:The deployer creates the pipeline's service accounts; roles/iam.serviceAccountAdmin is the narrowest role that can.")
+            .comment("checkov:skip=CKV_GCP_42:As above; it signs in only from the deployment branch.")
             .attr("project", raw("var.project_id"))
             .attr("role", Expr::str("roles/iam.serviceAccountAdmin"))
             .attr("member", member(deployer_email(plan))),
@@ -380,6 +381,7 @@ pub(super) fn blocks(plan: &Plan<'_>) -> Vec<Block> {
         Block::new("resource", &["google_project_iam_member", "deployer_grants"])
             .comment("The deployer changes project IAM only to grant or revoke the roles this configuration")
             .comment("names: an IAM condition on the roles it modifies, so it cannot make itself owner.")
+            .comment("checkov:skip=CKV_GCP_42:Applying this configuration grants roles; the condition bounds which.")
             .attr("project", raw("var.project_id"))
             .attr("role", Expr::str("roles/resourcemanager.projectIamAdmin"))
             .attr("member", member(deployer_email(plan)))

@@ -56,6 +56,10 @@ pub(super) const SCHEDULER_SA: &str = "automlops-scheduler";
 pub(super) const CLOUDBUILD_SA: &str = "automlops-cloudbuild";
 
 /// What the configuration contains, decided once from the settings.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each flag is one independent choice of what the configuration contains"
+)]
 struct Plan<'a> {
     settings: &'a Settings,
     pipeline: &'a str,
