@@ -268,3 +268,102 @@ fn deployments_with_their_own_bucket_have_their_own_state() {
     assert_ne!(default, state(&[("gs_bucket_name", "beans-pipelines")]));
     assert_ne!(default, state(&[("naming_prefix", "team-a")]));
 }
+
+/// Every role granted to `member_ref`'s account in `main.tf`: the `role` of each IAM block whose
+/// member names it, and, for a `for_each` over a local, that local's list.
+fn roles_of(main: &str, member_ref: &str) -> Vec<String> {
+    let mut roles = Vec::new();
+    for block in main.split("\nresource ").skip(1) {
+        let block = block.split("\n}\n").next().unwrap_or(block);
+        if !block.contains(&format!("member = \"serviceAccount:${{{member_ref}}}\""))
+            && !block.lines().any(|l| {
+                l.trim_start().starts_with("member")
+                    && l.contains(&format!("serviceAccount:${{{member_ref}}}"))
+            })
+        {
+            continue;
+        }
+        for line in block.lines() {
+            let line = line.trim();
+            if let Some(value) = line.strip_prefix("role") {
+                let value = value.trim_start().trim_start_matches('=').trim();
+                if value == "each.value" {
+                    let local = block
+                        .lines()
+                        .find_map(|l| l.trim().strip_prefix("for_each"))
+                        .and_then(|v| v.split("local.").nth(1))
+                        .map(|v| v.trim_end_matches(')').to_owned())
+                        .expect("for_each over a local");
+                    let list = main
+                        .split(&format!("  {local} = ["))
+                        .nth(1)
+                        .or_else(|| {
+                            main.lines()
+                                .position(|l| l.trim_start().starts_with(&format!("{local} ")))
+                                .map(|_| "")
+                        })
+                        .expect("the local's list");
+                    let list = list.split(']').next().unwrap_or("");
+                    roles.extend(
+                        list.split(',')
+                            .map(|r| r.trim().trim_matches('"').to_owned())
+                            .filter(|r| !r.is_empty()),
+                    );
+                } else {
+                    roles.push(value.trim_matches('"').to_owned());
+                }
+            }
+        }
+    }
+    roles
+}
+
+#[test]
+fn the_planner_of_github_actions_and_gitlab_ci_can_only_read() {
+    for example in ["ci_github_actions", "ci_gitlab"] {
+        let (main, _, _) = terraform(example, &[]);
+        let roles = roles_of(&main, "google_service_account.planner.email");
+        assert!(
+            roles.len() >= 8,
+            "{example}: planner roles not found: {roles:?}"
+        );
+        for role in &roles {
+            let read_only = role == "roles/browser"
+                || role.ends_with("iewer")
+                || role.ends_with("eader")
+                || role.ends_with("eviewer");
+            assert!(
+                read_only,
+                "{example}: the planner holds {role}, which can change resources"
+            );
+        }
+        // The deployer's project IAM changes are bounded to this configuration's roles.
+        assert!(
+            main.contains(
+                "modifiedGrantsByRole', []).hasOnly(${jsonencode(local.granted_project_roles)})"
+            ),
+            "{example}"
+        );
+        for primitive in ["roles/owner", "roles/editor", "\"roles/viewer\""] {
+            assert!(!main.contains(primitive), "{example} grants {primitive}");
+        }
+    }
+}
+
+#[test]
+fn github_actions_admits_only_the_repository_s_review_branch_and_approval_jobs() {
+    let (main, _, tfvars) = terraform(
+        "training_kfp",
+        &[
+            ("deployment_framework", "github-actions"),
+            ("csr_name", "my-org/my-repo"),
+            ("csr_branch_name", "main"),
+        ],
+    );
+    assert!(main.contains("attribute_condition = \"assertion.sub == 'repo:${var.github_owner}/${var.github_repo}:pull_request' || assertion.sub == 'repo:${var.github_owner}/${var.github_repo}:ref:refs/heads/${var.ci_branch}' || assertion.sub == 'repo:${var.github_owner}/${var.github_repo}:environment:${var.ci_apply_environment}'\""), "{main}");
+    assert!(has_value(&tfvars, "github_owner", "my-org"));
+    assert!(has_value(&tfvars, "github_repo", "my-repo"));
+    assert!(has_value(&tfvars, "ci_branch", "main"));
+    assert!(!main.contains("google_cloudbuild_trigger"));
+    assert!(!main.contains("google_service_account\" \"cloudbuild\""));
+}

@@ -227,19 +227,14 @@ impl Summary {
             out.push_str("> [!WARNING]\n");
             for grant in alarming {
                 let why = if PUBLIC_MEMBERS.contains(&grant.member.as_str()) {
-                    "**public access**: anyone gets"
+                    "**public access**: anyone,"
                 } else {
                     "**primitive role**:"
                 };
                 let _ = writeln!(
                     out,
-                    "> - {why} {} {} {} on {} ({})",
+                    "> - {why} {}, is granted {} on {} ({})",
                     code(&grant.member),
-                    if PUBLIC_MEMBERS.contains(&grant.member.as_str()) {
-                        "is granted"
-                    } else {
-                        "gets"
-                    },
                     code(&grant.role),
                     grant.on,
                     code(&grant.address)
@@ -464,6 +459,8 @@ fn iam_target(resource: &ResourceChange) -> String {
     let name = IAM_TARGETS
         .iter()
         .find_map(|key| values.get(key).and_then(Value::as_str));
+    // The provider names a bucket of a bucket IAM resource `b/NAME`.
+    let name = name.map(|n| n.strip_prefix("b/").unwrap_or(n));
     match name {
         Some(name) => format!("{} {}", kind.replace('_', " "), code(name)),
         None => format!("{} {}", kind.replace('_', " "), code(UNKNOWN)),
@@ -515,7 +512,7 @@ fn attribute_changes(resource: &ResourceChange) -> Vec<String> {
             continue;
         }
         let shown = |value: Option<&Value>, sensitive: &Value| -> String {
-            if sensitive.get(key).is_some_and(|s| s != &Value::Bool(false)) {
+            if sensitive.get(key).is_some_and(holds_true) {
                 return "(sensitive)".to_owned();
             }
             match value {
@@ -546,6 +543,16 @@ fn attribute_changes(resource: &ResourceChange) -> Vec<String> {
         lines.push(format!("… and {more} more"));
     }
     lines
+}
+
+/// Whether a sensitivity mask marks anything: `true`, or a `true` inside its lists and maps.
+fn holds_true(mask: &Value) -> bool {
+    match mask {
+        Value::Bool(b) => *b,
+        Value::Array(items) => items.iter().any(holds_true),
+        Value::Object(map) => map.values().any(holds_true),
+        _ => false,
+    }
 }
 
 /// A value in at most 80 characters.
