@@ -367,3 +367,58 @@ fn github_actions_admits_only_the_repository_s_review_branch_and_approval_jobs()
     assert!(!main.contains("google_cloudbuild_trigger"));
     assert!(!main.contains("google_service_account\" \"cloudbuild\""));
 }
+
+#[test]
+fn cloud_build_from_github_reviews_pull_requests_as_the_planner() {
+    let flags = [
+        ("source_repo_type", "github"),
+        ("github_repo", "my-org/beans"),
+        (
+            "github_connection",
+            "projects/my-project/locations/us-central1/connections/gh",
+        ),
+    ];
+    let out = files("training_custom", &flags);
+    let main = &out["terraform/main.tf"];
+    let review = main
+        .split("resource \"google_cloudbuild_trigger\" \"review\" {")
+        .nth(1)
+        .expect("a review trigger")
+        .split("\n}\n")
+        .next()
+        .unwrap();
+    assert!(
+        review.contains("filename        = \"cloudbuild-review.yaml\""),
+        "{review}"
+    );
+    assert!(
+        review.contains("google_service_account.planner.id"),
+        "{review}"
+    );
+    assert!(review.contains("pull_request {"), "{review}");
+    let roles = roles_of(main, "google_service_account.planner.email");
+    assert!(!roles.is_empty());
+    for role in &roles {
+        let read_only = role == "roles/browser"
+            || role == "roles/logging.logWriter"
+            || role.ends_with("iewer")
+            || role.ends_with("eader")
+            || role.ends_with("eviewer");
+        assert!(read_only, "the Cloud Build planner holds {role}");
+    }
+    // The review build runs the review stages, ending with the summary, and pushes nothing.
+    let build = &out["cloudbuild-review.yaml"];
+    for id in [
+        "check-compiled-output",
+        "terraform-fmt",
+        "terraform-validate",
+        "terraform-plan",
+        "plan-summary",
+    ] {
+        assert!(build.contains(&format!("- id: {id}")), "{id} missing");
+    }
+    assert!(build.contains("- -lock=false"));
+    assert!(!build.contains("images:") && !build.contains("push"));
+    // Without a connection there is no trigger, so no review build either.
+    assert!(!files("training_custom", &[]).contains_key("cloudbuild-review.yaml"));
+}

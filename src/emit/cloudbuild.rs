@@ -13,6 +13,7 @@ use crate::model::Settings;
 #[derive(Serialize)]
 struct CloudBuild {
     steps: Vec<Step>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     images: Vec<String>,
     /// Defaults of the user substitutions; the trigger sets them from Terraform's variables.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -255,6 +256,98 @@ pub(crate) fn cloudbuild(
             format!("{component}:$SHORT_SHA"),
             format!("{runner}:$SHORT_SHA"),
         ],
+        substitutions,
+        options: BuildOptions {
+            logging: "CLOUD_LOGGING_ONLY",
+        },
+    };
+    super::yaml::to_yaml(&build)
+}
+
+/// `cloudbuild-review.yaml`: the review stages (`model::ci`) of a pull request, run by the
+/// pull-request trigger as the read-only planner: the compiled-output check, `terraform fmt`,
+/// `validate` and `plan` (no lock), and the plan summary in the build log; a plan that loses
+/// data fails the build, so the pull request's check shows it.
+pub(crate) fn review(
+    settings: &Settings,
+    notebook_copy: &str,
+    recompile_args: &[String],
+) -> Result<String, serde_json::Error> {
+    use crate::model::ci::{Stage, stages};
+    let mut steps = Vec::new();
+    let mut substitutions = BTreeMap::new();
+    substitutions.insert("_AUTOMLOPS_IMAGE", automlops_image(settings));
+    substitutions.insert("_TF_STATE_BUCKET", settings.tf_state_bucket());
+    let terraform = |id: &'static str, args: &[&str]| {
+        Step::new(
+            id,
+            TERRAFORM,
+            args.iter().map(|a| (*a).to_owned()).collect(),
+        )
+        .dir("terraform")
+    };
+    for stage in stages().review {
+        match stage {
+            Stage::CheckCompiled => {
+                let mut args = vec![
+                    "compile".to_owned(),
+                    literal(notebook_copy),
+                    "--output".to_owned(),
+                    ".".to_owned(),
+                    "--check".to_owned(),
+                ];
+                args.extend(recompile_args.iter().map(|a| literal(a)));
+                steps.push(Step::new(
+                    "check-compiled-output",
+                    "${_AUTOMLOPS_IMAGE}",
+                    args,
+                ));
+            }
+            Stage::TerraformLint => {
+                steps.push(terraform("terraform-fmt", &["fmt", "-check", "-recursive"]));
+                steps.push(terraform(
+                    "terraform-init",
+                    &[
+                        "init",
+                        "-input=false",
+                        "-backend-config=bucket=${_TF_STATE_BUCKET}",
+                    ],
+                ));
+                steps.push(
+                    terraform("terraform-validate", &["validate"]).after(&["terraform-init"]),
+                );
+            }
+            Stage::TerraformPlan => {
+                steps.push(
+                    terraform(
+                        "terraform-plan",
+                        &["plan", "-input=false", "-lock=false", "-out=tfplan"],
+                    )
+                    .after(&["terraform-validate"]),
+                );
+                steps.push(
+                    terraform(
+                        "terraform-show",
+                        &["-c", "terraform show -json tfplan > plan.json"],
+                    )
+                    .entrypoint("sh")
+                    .after(&["terraform-plan"]),
+                );
+                steps.push(
+                    Step::new(
+                        "plan-summary",
+                        "${_AUTOMLOPS_IMAGE}",
+                        vec!["plan-summary".into(), "terraform/plan.json".into()],
+                    )
+                    .after(&["terraform-show", "check-compiled-output"]),
+                );
+            }
+            _ => {}
+        }
+    }
+    let build = CloudBuild {
+        steps,
+        images: Vec::new(),
         substitutions,
         options: BuildOptions {
             logging: "CLOUD_LOGGING_ONLY",

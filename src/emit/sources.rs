@@ -215,6 +215,17 @@ struct Readme<'a> {
     automlops_image: String,
     /// The arguments of `automlops compile` that check this directory, quoted for the shell.
     check_command: String,
+    /// GitHub Actions or GitLab CI runs the CI (else Cloud Build).
+    federated: bool,
+    /// Cloud Build reviews pull requests (a GitHub connection).
+    review: bool,
+    github: bool,
+    /// The pool and the deploying account exist already (AutoMLOps 1.3's options).
+    given_identity: bool,
+    planner: String,
+    deployer: String,
+    version: &'static str,
+    data_loss_label: &'static str,
 }
 
 /// The scripts of `scripts/` besides `create_resources.sh`, as (path, contents).
@@ -285,6 +296,29 @@ pub(super) fn readme(analysis: &Analysis, notebook: &str) -> Result<String, aska
                 .into_iter()
                 .chain(analysis.recompile_args.iter().map(String::as_str)),
             ),
+            federated: settings.federated_ci(),
+            review: settings.has_ci_trigger()
+                && matches!(
+                    settings.source_repo,
+                    crate::model::settings::SourceRepo::GitHub { .. }
+                ),
+            github: settings.deployment_framework == crate::model::ci::Framework::GitHubActions,
+            given_identity: settings.given_identity.is_some(),
+            planner: format!(
+                "{}@{}.iam.gserviceaccount.com",
+                settings.planner_sa_id, settings.project_id
+            ),
+            deployer: settings.given_identity.as_ref().map_or_else(
+                || {
+                    format!(
+                        "{}@{}.iam.gserviceaccount.com",
+                        settings.deployer_sa_id, settings.project_id
+                    )
+                },
+                |given| given.service_account.clone(),
+            ),
+            version: env!("CARGO_PKG_VERSION"),
+            data_loss_label: super::ci::github_actions::DATA_LOSS_LABEL,
         }
         .render(),
     )

@@ -35,7 +35,10 @@ pub(super) fn deployer_roles(plan: &Plan<'_>) -> Vec<&'static str> {
 pub(super) fn planner_roles(plan: &Plan<'_>) -> Vec<&'static str> {
     let mut roles = super::iam::plan_roles(plan);
     roles.push("roles/browser");
-    if plan.settings.given_identity.is_none() {
+    if !plan.federated {
+        // Cloud Build writes the build's log as the account it runs as.
+        roles.push("roles/logging.logWriter");
+    } else if plan.settings.given_identity.is_none() {
         roles.push("roles/iam.workloadIdentityPoolViewer");
     }
     roles.sort_unstable();
@@ -242,15 +245,6 @@ pub(super) fn blocks(plan: &Plan<'_>) -> Vec<Block> {
             .block(Block::new("oidc", &[]).attr("issuer_uri", issuer)),
         );
     }
-    blocks.push(super::iam::service_account(
-        "planner",
-        "var.planner_sa_id",
-        "Pipeline CI planner",
-        &format!(
-            "Reviews changes to pipeline {} from {platform}: reads, never writes.",
-            plan.pipeline
-        ),
-    ));
     let repository_attribute = if gitlab { "project_path" } else { "repository" };
     let planner_principals = if plan.settings.given_identity.is_some() {
         // The given pool's own provider decides which jobs get in.
@@ -328,38 +322,7 @@ pub(super) fn blocks(plan: &Plan<'_>) -> Vec<Block> {
             );
         }
     }
-    blocks.push(
-        Block::new("resource", &["google_project_iam_member", "planner"])
-            .attr("for_each", raw("toset(local.planner_roles)"))
-            .blank()
-            .attr("project", raw("var.project_id"))
-            .attr("role", raw("each.value"))
-            .attr("member", member(PLANNER_EMAIL)),
-    );
-    let reads = |name: &str, bucket: Expr, role: &str| {
-        Block::new("resource", &["google_storage_bucket_iam_member", name])
-            .attr("bucket", bucket)
-            .attr("role", Expr::str(role))
-            .attr("member", member(PLANNER_EMAIL))
-    };
-    blocks.push(
-        reads(
-            "planner_reads_state",
-            raw("var.tf_state_bucket"),
-            "roles/storage.objectViewer",
-        )
-        .comment("terraform plan reads the state (with -lock=false: it never writes)."),
-    );
-    blocks.push(reads(
-        "planner_reads_pipeline_bucket",
-        raw("google_storage_bucket.pipeline.name"),
-        "roles/storage.legacyBucketReader",
-    ));
-    blocks.push(reads(
-        "planner_reads_logs_bucket",
-        raw("google_storage_bucket.access_logs.name"),
-        "roles/storage.legacyBucketReader",
-    ));
+    blocks.extend(planner(plan, platform));
     blocks.push(
         Block::new("resource", &["google_project_iam_member", "deployer"])
             .comment("checkov:skip=CKV_GCP_42:The deployer applies this configuration, which creates these resources: each kind's admin role is the narrowest that can. It signs in only from the deployment branch.")
@@ -399,6 +362,53 @@ pub(super) fn blocks(plan: &Plan<'_>) -> Vec<Block> {
                     ),
             ),
     );
+    blocks
+}
+
+/// The planner: its account, its read-only project roles, and the state and buckets it reads.
+pub(super) fn planner(plan: &Plan<'_>, platform: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    blocks.push(super::iam::service_account(
+        "planner",
+        "var.planner_sa_id",
+        "Pipeline CI planner",
+        &format!(
+            "Reviews changes to pipeline {} from {platform}: reads, never writes.",
+            plan.pipeline
+        ),
+    ));
+    blocks.push(
+        Block::new("resource", &["google_project_iam_member", "planner"])
+            .attr("for_each", raw("toset(local.planner_roles)"))
+            .blank()
+            .attr("project", raw("var.project_id"))
+            .attr("role", raw("each.value"))
+            .attr("member", member(PLANNER_EMAIL)),
+    );
+    let reads = |name: &str, bucket: Expr, role: &str| {
+        Block::new("resource", &["google_storage_bucket_iam_member", name])
+            .attr("bucket", bucket)
+            .attr("role", Expr::str(role))
+            .attr("member", member(PLANNER_EMAIL))
+    };
+    blocks.push(
+        reads(
+            "planner_reads_state",
+            raw("var.tf_state_bucket"),
+            "roles/storage.objectViewer",
+        )
+        .comment("terraform plan reads the state (with -lock=false: it never writes)."),
+    );
+    blocks.push(reads(
+        "planner_reads_pipeline_bucket",
+        raw("google_storage_bucket.pipeline.name"),
+        "roles/storage.legacyBucketReader",
+    ));
+    blocks.push(reads(
+        "planner_reads_logs_bucket",
+        raw("google_storage_bucket.access_logs.name"),
+        "roles/storage.legacyBucketReader",
+    ));
     blocks
 }
 

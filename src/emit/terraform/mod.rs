@@ -73,6 +73,9 @@ struct Plan<'a> {
     federated: bool,
     /// The CI is GitLab's.
     gitlab: bool,
+    /// Reviews of pull requests run as a read-only planner account: with GitHub Actions or
+    /// GitLab CI, and with Cloud Build triggered from GitHub.
+    planner: bool,
     runner_roles: Vec<&'static str>,
     services: BTreeSet<&'static str>,
     parameter_values_path: &'a str,
@@ -164,6 +167,7 @@ fn plan(analysis: &Analysis) -> Plan<'_> {
         github,
         trigger,
         federated: settings.federated_ci(),
+        planner: settings.federated_ci() || (github && trigger),
         gitlab: matches!(settings.source_repo, SourceRepo::GitLab { .. }),
         runner_roles,
         services,
@@ -287,6 +291,18 @@ fn main(plan: &Plan<'_>) -> Vec<Item> {
                 raw("distinct(concat(local.pipeline_runner_roles, local.planner_roles, local.deployer_roles))"),
             )
     } else if plan.has_runner() {
+        let labels = if plan.planner {
+            labels
+                .blank()
+                .comment("Roles of the planner, which runs terraform plan on pull requests: read-only, and")
+                .comment("Cloud Build's log writer.")
+                .attr(
+                    "planner_roles",
+                    Expr::List(identity::planner_roles(plan).into_iter().map(Expr::str).collect()),
+                )
+        } else {
+            labels
+        };
         labels
             .blank()
             .comment(

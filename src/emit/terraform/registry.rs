@@ -43,7 +43,7 @@ pub(super) fn registry(plan: &Plan<'_>) -> Vec<Block> {
             "google_service_account.cloudbuild.email",
         ));
     }
-    if plan.federated {
+    if plan.planner {
         blocks.push(repository_member(
             "planner_reader",
             "roles/artifactregistry.reader",

@@ -45,7 +45,8 @@ pub(super) fn runner(plan: &Plan<'_>) -> Vec<Block> {
         .attr("env", env)
         .blank()
         .attr("depends_on", depends_on_services());
-    if plan.federated {
+    let mut blocks = vec![module];
+    if plan.planner {
         let viewer = Block::new(
             "resource",
             &[
@@ -58,7 +59,10 @@ pub(super) fn runner(plan: &Plan<'_>) -> Vec<Block> {
         .attr("name", raw("module.runner.name"))
         .attr("role", Expr::str("roles/run.viewer"))
         .attr("member", member(super::identity::PLANNER_EMAIL));
-        return vec![module, viewer];
+        blocks.push(viewer);
+    }
+    if !plan.cloud_build() {
+        return blocks;
     }
     let deployer = Block::new(
         "resource",
@@ -72,5 +76,6 @@ pub(super) fn runner(plan: &Plan<'_>) -> Vec<Block> {
     .attr("name", raw("module.runner.name"))
     .attr("role", Expr::str("roles/run.developer"))
     .attr("member", member("google_service_account.cloudbuild.email"));
-    vec![module, deployer]
+    blocks.push(deployer);
+    blocks
 }

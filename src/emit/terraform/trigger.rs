@@ -51,6 +51,48 @@ pub(super) fn trigger(plan: &Plan<'_>) -> Vec<Block> {
             )
             .blank()
             .attr("depends_on", depends_on_services());
+        let review = Block::new("resource", &["google_cloudbuild_trigger", "review"])
+            .attr("project", raw("var.project_id"))
+            .attr("location", raw("var.cb_trigger_location"))
+            .attr(
+                "name",
+                Expr::template(vec![
+                    Part::Interpolation("var.cb_trigger_name".to_owned()),
+                    Part::Literal("-review".to_owned()),
+                ]),
+            )
+            .attr(
+                "description",
+                Expr::str(format!(
+                    "Checks and plans pipeline {} on every pull request, read-only.",
+                    plan.pipeline
+                )),
+            )
+            .attr("filename", Expr::str("cloudbuild-review.yaml"))
+            .attr("service_account", raw("google_service_account.planner.id"))
+            .attr(
+                "substitutions",
+                Expr::Object(vec![(
+                    "_TF_STATE_BUCKET".to_owned(),
+                    raw("var.tf_state_bucket"),
+                )]),
+            )
+            .block(
+                Block::new("repository_event_config", &[])
+                    .attr(
+                        "repository",
+                        raw("google_cloudbuildv2_repository.source.id"),
+                    )
+                    .block(
+                        Block::new("pull_request", &[])
+                            .attr("branch", branch.clone())
+                            .comment("A collaborator's /gcbrun comment runs it for outside contributors.")
+                            .attr(
+                                "comment_control",
+                                Expr::str("COMMENTS_ENABLED_FOR_EXTERNAL_CONTRIBUTORS_ONLY"),
+                            ),
+                    ),
+            );
         let trigger = base.block(
             Block::new("repository_event_config", &[])
                 .attr(
@@ -59,7 +101,9 @@ pub(super) fn trigger(plan: &Plan<'_>) -> Vec<Block> {
                 )
                 .block(Block::new("push", &[]).attr("branch", branch)),
         );
-        vec![repository, trigger]
+        let mut blocks = vec![repository, trigger, review];
+        blocks.extend(super::identity::planner(plan, "Cloud Build"));
+        blocks
     } else {
         let repository = Block::new("resource", &["google_sourcerepo_repository", "source"])
             .attr("project", raw("var.project_id"))

@@ -84,13 +84,15 @@ pub(super) fn variables(plan: &Plan<'_>) -> Vec<Item> {
         }
         blocks.push(variable("tf_state_bucket", "string", "Bucket of this configuration's Terraform state (scripts/create_resources.sh creates it); CI reads it to run terraform plan.", None));
     }
-    if plan.federated {
+    if plan.planner {
         blocks.push(variable(
             "planner_sa_id",
             "string",
             "Account ID of the planner: CI reviews changes as it, reading only.",
             Some(Expr::str("automlops-planner")),
         ));
+    }
+    if plan.federated {
         if plan.settings.given_identity.is_some() {
             blocks.extend([
                 variable(
@@ -242,8 +244,10 @@ pub(super) fn tfvars(plan: &Plan<'_>) -> Vec<Item> {
             ("cloud_run_location", s.cloud_run_location.clone()),
         ]);
     }
-    if plan.federated {
+    if plan.planner {
         values.push(("planner_sa_id", s.planner_sa_id.clone()));
+    }
+    if plan.federated {
         if let Some(given) = &s.given_identity {
             values.extend([
                 ("project_number", given.project_number.clone()),

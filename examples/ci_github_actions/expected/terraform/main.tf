@@ -209,6 +209,13 @@ data "google_project" "this" {
   project_id = var.project_id
 }
 
+resource "google_service_account_iam_member" "planner_federated" {
+  service_account_id = google_service_account.planner.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "principalSet://iam.googleapis.com/projects/${var.project_number}/locations/global/workloadIdentityPools/${var.workload_identity_pool_id}/*"
+  # Every job of the repository may plan, pull and merge requests included.
+}
+
 resource "google_service_account" "planner" {
   project      = var.project_id
   account_id   = var.planner_sa_id
@@ -216,13 +223,6 @@ resource "google_service_account" "planner" {
   description  = "Reviews changes to pipeline automlops-pipeline from GitHub Actions: reads, never writes."
 
   depends_on = [google_project_service.enabled]
-}
-
-resource "google_service_account_iam_member" "planner_federated" {
-  service_account_id = google_service_account.planner.name
-  role               = "roles/iam.workloadIdentityUser"
-  member             = "principalSet://iam.googleapis.com/projects/${var.project_number}/locations/global/workloadIdentityPools/${var.workload_identity_pool_id}/*"
-  # Every job of the repository may plan, pull and merge requests included.
 }
 
 resource "google_project_iam_member" "planner" {

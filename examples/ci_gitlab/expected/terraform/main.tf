@@ -239,15 +239,6 @@ resource "google_iam_workload_identity_pool_provider" "ci" {
   }
 }
 
-resource "google_service_account" "planner" {
-  project      = var.project_id
-  account_id   = var.planner_sa_id
-  display_name = "Pipeline CI planner"
-  description  = "Reviews changes to pipeline training-pipeline from GitLab CI: reads, never writes."
-
-  depends_on = [google_project_service.enabled]
-}
-
 resource "google_service_account_iam_member" "planner_federated" {
   service_account_id = google_service_account.planner.name
   role               = "roles/iam.workloadIdentityUser"
@@ -269,6 +260,15 @@ resource "google_service_account_iam_member" "deployer_federated" {
   role               = "roles/iam.workloadIdentityUser"
   member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.ci.name}/attribute.protected_branch/${var.ci_branch}"
   # Only jobs of the deployment branch, protected, deploy.
+}
+
+resource "google_service_account" "planner" {
+  project      = var.project_id
+  account_id   = var.planner_sa_id
+  display_name = "Pipeline CI planner"
+  description  = "Reviews changes to pipeline training-pipeline from GitLab CI: reads, never writes."
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_project_iam_member" "planner" {

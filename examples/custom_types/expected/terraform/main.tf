@@ -24,6 +24,18 @@ locals {
   # granted on the pipeline bucket only.
   pipeline_runner_roles = ["roles/aiplatform.user", "roles/logging.logWriter"]
 
+  # Roles of the planner, which runs terraform plan on pull requests: read-only, and
+  # Cloud Build's log writer.
+  planner_roles = [
+    "roles/browser",
+    "roles/cloudbuild.builds.viewer",
+    "roles/cloudbuild.connectionViewer",
+    "roles/iam.securityReviewer",
+    "roles/iam.serviceAccountViewer",
+    "roles/logging.logWriter",
+    "roles/serviceusage.serviceUsageViewer",
+  ]
+
   # Read-only roles Cloud Build needs to run terraform plan: every IAM policy, the
   # service accounts, the APIs, and the resources it does not already reach through
   # its grants below (the registry, the repository, the runner).
@@ -80,6 +92,14 @@ resource "google_artifact_registry_repository_iam_member" "cloudbuild_writer" {
   repository = google_artifact_registry_repository.components.name
   role       = "roles/artifactregistry.writer"
   member     = "serviceAccount:${google_service_account.cloudbuild.email}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "planner_reader" {
+  project    = google_artifact_registry_repository.components.project
+  location   = google_artifact_registry_repository.components.location
+  repository = google_artifact_registry_repository.components.name
+  role       = "roles/artifactregistry.reader"
+  member     = "serviceAccount:${google_service_account.planner.email}"
 }
 
 # Storage: the pipeline bucket (pipeline root under gs://BUCKET/pipeline_root)
@@ -245,6 +265,14 @@ module "runner" {
   depends_on = [google_project_service.enabled]
 }
 
+resource "google_cloud_run_v2_service_iam_member" "planner_views_runner" {
+  project  = module.runner.project
+  location = module.runner.location
+  name     = module.runner.name
+  role     = "roles/run.viewer"
+  member   = "serviceAccount:${google_service_account.planner.email}"
+}
+
 resource "google_cloud_run_v2_service_iam_member" "cloudbuild_deploys_runner" {
   project  = module.runner.project
   location = module.runner.location
@@ -283,4 +311,62 @@ resource "google_cloudbuild_trigger" "ci" {
       branch = "^${var.csr_branch_name}$"
     }
   }
+}
+
+resource "google_cloudbuild_trigger" "review" {
+  project         = var.project_id
+  location        = var.cb_trigger_location
+  name            = "${var.cb_trigger_name}-review"
+  description     = "Checks and plans pipeline types-pipeline on every pull request, read-only."
+  filename        = "cloudbuild-review.yaml"
+  service_account = google_service_account.planner.id
+  substitutions = {
+    _TF_STATE_BUCKET = var.tf_state_bucket
+  }
+
+  repository_event_config {
+    repository = google_cloudbuildv2_repository.source.id
+
+    pull_request {
+      branch = "^${var.csr_branch_name}$"
+      # A collaborator's /gcbrun comment runs it for outside contributors.
+      comment_control = "COMMENTS_ENABLED_FOR_EXTERNAL_CONTRIBUTORS_ONLY"
+    }
+  }
+}
+
+resource "google_service_account" "planner" {
+  project      = var.project_id
+  account_id   = var.planner_sa_id
+  display_name = "Pipeline CI planner"
+  description  = "Reviews changes to pipeline types-pipeline from Cloud Build: reads, never writes."
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_project_iam_member" "planner" {
+  for_each = toset(local.planner_roles)
+
+  project = var.project_id
+  role    = each.value
+  member  = "serviceAccount:${google_service_account.planner.email}"
+}
+
+resource "google_storage_bucket_iam_member" "planner_reads_state" {
+  bucket = var.tf_state_bucket
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.planner.email}"
+  # terraform plan reads the state (with -lock=false: it never writes).
+}
+
+resource "google_storage_bucket_iam_member" "planner_reads_pipeline_bucket" {
+  bucket = google_storage_bucket.pipeline.name
+  role   = "roles/storage.legacyBucketReader"
+  member = "serviceAccount:${google_service_account.planner.email}"
+}
+
+resource "google_storage_bucket_iam_member" "planner_reads_logs_bucket" {
+  bucket = google_storage_bucket.access_logs.name
+  role   = "roles/storage.legacyBucketReader"
+  member = "serviceAccount:${google_service_account.planner.email}"
 }

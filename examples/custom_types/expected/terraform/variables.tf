@@ -87,6 +87,12 @@ variable "tf_state_bucket" {
   type        = string
 }
 
+variable "planner_sa_id" {
+  description = "Account ID of the planner: CI reviews changes as it, reading only."
+  type        = string
+  default     = "automlops-planner"
+}
+
 variable "cb_trigger_name" {
   description = "Name of the Cloud Build trigger."
   type        = string
