@@ -198,6 +198,10 @@ struct RunAll<'a> {
 
 #[derive(Template)]
 #[template(path = "README.md", escape = "none")]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "a template's view: each flag chooses one paragraph"
+)]
 struct Readme<'a> {
     notebook: &'a str,
     pipeline: &'a str,
