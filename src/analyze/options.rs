@@ -632,7 +632,7 @@ fn check(
                     + &settings.csr_name
                     + "` there",
             )
-            .with_hint("to build from GitHub instead, pass `source_repo_type=\"github\"` with `github_repo` and `github_connection`"),
+            .with_hint("to build from GitHub instead, pass `deployment_framework=\"github-actions\"` with `source_repo_name=\"owner/name\"`, or `source_repo_type=\"github\"` with `github_repo` and `github_connection` for a Cloud Build trigger"),
         );
     }
     if let Some(schedule) = &settings.schedule {
