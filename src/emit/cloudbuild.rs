@@ -1,4 +1,4 @@
-//! `cloudbuild.yaml`: builds and pushes the component image and the runner image, tagged with
+//! Cloud Build's rendering of the CI stages (`model::ci`). `cloudbuild.yaml`: builds and pushes the component image and the runner image, tagged with
 //! the commit, pins the compiled pipeline to the component image of that commit, and (with
 //! `run_local` false) first checks that the committed output is what automlops makes of the
 //! committed notebook, then runs `terraform plan` for review and deploys the runner. Written through
@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::Settings;
+use crate::model::ci::{Stage, stages};
 
 #[derive(Serialize)]
 struct CloudBuild {
@@ -128,127 +129,151 @@ pub(crate) fn cloudbuild(
     let docker = "gcr.io/cloud-builders/docker";
     let mut steps = Vec::new();
     let mut substitutions = BTreeMap::new();
+    // Without CI (`run_local`), the build only builds: the images and the pinned pipeline.
+    let deploy: Vec<Stage> = stages()
+        .deploy
+        .into_iter()
+        .filter(|stage| {
+            !settings.run_local
+                || matches!(
+                    stage,
+                    Stage::BuildComponentImage | Stage::PinPipeline | Stage::BuildRunnerImage
+                )
+        })
+        .collect();
     // With CI, nothing is built before the committed output is checked to be what automlops
     // makes of the committed notebook: a hand-edited generated file, or output of another
     // automlops version, stops the build.
-    let first: &[&'static str] = if settings.run_local {
-        &["-"]
-    } else {
-        substitutions.insert("_AUTOMLOPS_IMAGE", automlops_image(settings));
-        let mut args = vec![
-            "compile".to_owned(),
-            literal(notebook_copy),
-            "--output".to_owned(),
-            ".".to_owned(),
-            "--check".to_owned(),
-        ];
-        args.extend(recompile_args.iter().map(|a| literal(a)));
-        steps.push(Step::new(
-            "check-compiled-output",
-            "${_AUTOMLOPS_IMAGE}",
-            args,
-        ));
+    let first: &[&'static str] = if deploy.contains(&Stage::CheckCompiled) {
         &["check-compiled-output"]
+    } else {
+        &["-"]
     };
-    steps.extend([
-        Step::new(
-            "build-component-base",
-            docker,
-            vec![
-                "build".into(),
-                "--tag".into(),
-                format!("{component}:$SHORT_SHA"),
-                "--tag".into(),
-                format!("{component}:latest"),
-                "components/component_base".into(),
-            ],
-        )
-        .after(first),
-        Step::new(
-            "push-component-base",
-            docker,
-            vec!["push".into(), "--all-tags".into(), component.clone()],
-        )
-        .after(&["build-component-base"]),
-        Step::new(
-            "pin-component-image",
-            "python:3.12-slim",
-            vec![
-                "-c".into(),
-                PIN_SCRIPT.into(),
-                settings.pipeline_job_spec_path.clone(),
-                format!("{component}:latest"),
-                format!("{component}:$SHORT_SHA"),
-            ],
-        )
-        .entrypoint("python3")
-        .after(first),
-        Step::new(
-            "build-runner",
-            docker,
-            vec![
-                "build".into(),
-                "--file".into(),
-                "cloud_run/run_pipeline/Dockerfile".into(),
-                "--tag".into(),
-                format!("{runner}:$SHORT_SHA"),
-                ".".into(),
-            ],
-        )
-        .after(&["pin-component-image"]),
-        Step::new(
-            "push-runner",
-            docker,
-            vec!["push".into(), format!("{runner}:$SHORT_SHA")],
-        )
-        .after(&["build-runner"]),
-    ]);
-    if !settings.run_local {
-        // The plan is for review in the build log; it reads the state without locking it, so
-        // it never blocks or races a `terraform apply`. A configuration that does not plan
-        // stops the build before the runner is deployed.
-        substitutions.insert("_TF_STATE_BUCKET", settings.tf_state_bucket());
-        steps.push(
-            Step::new(
-                "terraform-init",
-                TERRAFORM,
-                vec![
-                    "init".into(),
-                    "-input=false".into(),
-                    "-backend-config=bucket=${_TF_STATE_BUCKET}".into(),
-                ],
-            )
-            .dir("terraform")
-            .after(first),
-        );
-        steps.push(
-            Step::new(
-                "terraform-plan",
-                TERRAFORM,
-                vec!["plan".into(), "-input=false".into(), "-lock=false".into()],
-            )
-            .dir("terraform")
-            .after(&["terraform-init"]),
-        );
-        steps.push(
-            Step::new(
-                "deploy-runner",
-                "gcr.io/google.com/cloudsdktool/cloud-sdk:slim",
-                vec![
-                    "run".into(),
-                    "deploy".into(),
-                    settings.cloud_run_name.clone(),
-                    format!("--image={runner}:$SHORT_SHA"),
-                    format!("--region={}", settings.cloud_run_location),
-                    format!("--project={}", settings.project_id),
-                    format!("--service-account={}", settings.pipeline_runner_sa),
-                    "--no-allow-unauthenticated".into(),
-                    "--quiet".into(),
-                ],
-            )
-            .entrypoint("gcloud")
-            .after(&["push-runner", "push-component-base", "terraform-plan"]),
-        );
+    for stage in deploy {
+        match stage {
+            Stage::CheckCompiled => {
+                substitutions.insert("_AUTOMLOPS_IMAGE", automlops_image(settings));
+                let mut args = vec![
+                    "compile".to_owned(),
+                    literal(notebook_copy),
+                    "--output".to_owned(),
+                    ".".to_owned(),
+                    "--check".to_owned(),
+                ];
+                args.extend(recompile_args.iter().map(|a| literal(a)));
+                steps.push(Step::new(
+                    "check-compiled-output",
+                    "${_AUTOMLOPS_IMAGE}",
+                    args,
+                ));
+            }
+            Stage::BuildComponentImage => steps.extend([
+                Step::new(
+                    "build-component-base",
+                    docker,
+                    vec![
+                        "build".into(),
+                        "--tag".into(),
+                        format!("{component}:$SHORT_SHA"),
+                        "--tag".into(),
+                        format!("{component}:latest"),
+                        "components/component_base".into(),
+                    ],
+                )
+                .after(first),
+                Step::new(
+                    "push-component-base",
+                    docker,
+                    vec!["push".into(), "--all-tags".into(), component.clone()],
+                )
+                .after(&["build-component-base"]),
+            ]),
+            Stage::PinPipeline => steps.push(
+                Step::new(
+                    "pin-component-image",
+                    "python:3.12-slim",
+                    vec![
+                        "-c".into(),
+                        PIN_SCRIPT.into(),
+                        settings.pipeline_job_spec_path.clone(),
+                        format!("{component}:latest"),
+                        format!("{component}:$SHORT_SHA"),
+                    ],
+                )
+                .entrypoint("python3")
+                .after(first),
+            ),
+            Stage::BuildRunnerImage => steps.extend([
+                Step::new(
+                    "build-runner",
+                    docker,
+                    vec![
+                        "build".into(),
+                        "--file".into(),
+                        "cloud_run/run_pipeline/Dockerfile".into(),
+                        "--tag".into(),
+                        format!("{runner}:$SHORT_SHA"),
+                        ".".into(),
+                    ],
+                )
+                .after(&["pin-component-image"]),
+                Step::new(
+                    "push-runner",
+                    docker,
+                    vec!["push".into(), format!("{runner}:$SHORT_SHA")],
+                )
+                .after(&["build-runner"]),
+            ]),
+            // The plan is for review in the build log; it reads the state without locking it,
+            // so it never blocks or races a `terraform apply`. A configuration that does not
+            // plan stops the build before the runner is deployed.
+            Stage::TerraformPlan => {
+                substitutions.insert("_TF_STATE_BUCKET", settings.tf_state_bucket());
+                steps.push(
+                    Step::new(
+                        "terraform-init",
+                        TERRAFORM,
+                        vec![
+                            "init".into(),
+                            "-input=false".into(),
+                            "-backend-config=bucket=${_TF_STATE_BUCKET}".into(),
+                        ],
+                    )
+                    .dir("terraform")
+                    .after(first),
+                );
+                steps.push(
+                    Step::new(
+                        "terraform-plan",
+                        TERRAFORM,
+                        vec!["plan".into(), "-input=false".into(), "-lock=false".into()],
+                    )
+                    .dir("terraform")
+                    .after(&["terraform-init"]),
+                );
+            }
+            Stage::DeployRunner => steps.push(
+                Step::new(
+                    "deploy-runner",
+                    "gcr.io/google.com/cloudsdktool/cloud-sdk:slim",
+                    vec![
+                        "run".into(),
+                        "deploy".into(),
+                        settings.cloud_run_name.clone(),
+                        format!("--image={runner}:$SHORT_SHA"),
+                        format!("--region={}", settings.cloud_run_location),
+                        format!("--project={}", settings.project_id),
+                        format!("--service-account={}", settings.pipeline_runner_sa),
+                        "--no-allow-unauthenticated".into(),
+                        "--quiet".into(),
+                    ],
+                )
+                .entrypoint("gcloud")
+                .after(&["push-runner", "push-component-base", "terraform-plan"]),
+            ),
+            // Cloud Build applies nothing: `scripts/create_resources.sh` does, by a person.
+            Stage::TerraformLint | Stage::TerraformApply => {}
+        }
     }
     let build = CloudBuild {
         steps,
@@ -273,7 +298,6 @@ pub(crate) fn review(
     notebook_copy: &str,
     recompile_args: &[String],
 ) -> Result<String, serde_json::Error> {
-    use crate::model::ci::{Stage, stages};
     let mut steps = Vec::new();
     let mut substitutions = BTreeMap::new();
     substitutions.insert("_AUTOMLOPS_IMAGE", automlops_image(settings));

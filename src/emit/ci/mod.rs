@@ -1,7 +1,7 @@
 //! The CI of GitHub Actions and GitLab CI: what each stage of the model (`model::ci`) runs, as
 //! shell commands both frameworks share; each framework's file says how its jobs run them
-//! (triggers, identities, caches, approvals). Cloud Build's `cloudbuild.yaml` is its own
-//! emitter (`emit/cloudbuild.rs`), with a container per step.
+//! (triggers, identities, caches, approvals). Cloud Build (`emit/cloudbuild.rs`) renders the
+//! same stages as a container per step.
 //!
 //! The commands read `COMMIT_SHA` and `TF_STATE_BUCKET` from the environment the framework
 //! sets; every value from the notebook is a single-quoted shell word.
