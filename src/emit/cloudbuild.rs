@@ -1,8 +1,10 @@
-//! Cloud Build's rendering of the CI stages (`model::ci`). `cloudbuild.yaml`: builds and pushes the component image and the runner image, tagged with
-//! the commit, pins the compiled pipeline to the component image of that commit, and (with
-//! `run_local` false) first checks that the committed output is what automlops makes of the
-//! committed notebook, then runs `terraform plan` for review and deploys the runner. Written through
-//! serde, so every value is quoted by a YAML serializer.
+//! Cloud Build's rendering of the CI stages (`model::ci`). `cloudbuild.yaml` builds and pushes
+//! the component image and the runner image, tagged with the commit, pins the compiled pipeline
+//! to the component image of that commit, and (with `run_local` false) first checks that the
+//! committed output is what automlops makes of the committed notebook, then runs
+//! `terraform plan` for review and deploys the runner. `cloudbuild-review.yaml` runs the review
+//! stages on pull requests. Written through serde, so every value is quoted by a YAML
+//! serializer.
 
 use std::collections::BTreeMap;
 
