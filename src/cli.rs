@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
+mod graph;
 mod plan_summary;
 
 use crate::compile::{CompileError, Options, compile};
@@ -45,6 +46,12 @@ with --check, 0 the directory is up to date and 1 it is not."
 replaces a resource that holds data (a bucket, a registry, a repository...)."
     )]
     PlanSummary(plan_summary::PlanSummaryArgs),
+    /// Draw the compiled pipeline's DAG: tasks, data edges, `.after` edges, conditions, loops
+    /// and exit handlers.
+    #[command(
+        after_help = "Exit status: 0 drawn, 1 the notebook has errors (nothing is drawn), 2 bad usage or I/O failure."
+    )]
+    Graph(graph::GraphArgs),
 }
 
 #[derive(Args)]
@@ -81,7 +88,7 @@ struct CompileArgs {
     options: OptionFlags,
 }
 
-fn parse_parameter(text: &str) -> Result<(String, String), String> {
+pub(super) fn parse_parameter(text: &str) -> Result<(String, String), String> {
     let (name, value) = text
         .split_once('=')
         .ok_or_else(|| format!("expected NAME=VALUE, got `{text}`"))?;
@@ -92,7 +99,7 @@ fn parse_parameter(text: &str) -> Result<(String, String), String> {
 }
 
 /// One flag per option of `AutoMLOps.go(...)`, built from the options table.
-struct OptionFlags {
+pub(super) struct OptionFlags {
     values: BTreeMap<String, String>,
 }
 
@@ -149,6 +156,13 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Compile(args) => match compile_command(&args) {
+            Ok(status) => status,
+            Err(error) => {
+                let _ = writeln!(std::io::stderr(), "error: {error:#}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Graph(args) => match graph::run(&args) {
             Ok(status) => status,
             Err(error) => {
                 let _ = writeln!(std::io::stderr(), "error: {error:#}");

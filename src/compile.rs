@@ -62,15 +62,48 @@ pub enum CompileError {
     Emit(#[from] EmitError),
 }
 
-pub fn compile(notebook: &Notebook, options: &Options) -> Result<Compiled, CompileError> {
+/// The compiled pipeline's DAG as a picture (`automlops graph`): the same analysis as
+/// [`compile`], rendered by [`crate::emit::graph`] instead of written out.
+pub fn graph(
+    notebook: &Notebook,
+    options: &Options,
+    format: crate::emit::graph::Format,
+) -> Result<(String, Vec<Diagnostic>), CompileError> {
     let mut diagnostics = Diagnostics::default();
-    let inputs = Inputs {
+    let parsed = parse_notebook(notebook);
+    match analyze(notebook, parsed, &inputs(options), &mut diagnostics) {
+        Some(analysis) if !diagnostics.has_errors() => Ok((
+            crate::emit::graph::render(&analysis, format)?,
+            diagnostics.into_sorted(),
+        )),
+        _ => Err(failed(diagnostics)),
+    }
+}
+
+fn inputs(options: &Options) -> Inputs<'_> {
+    Inputs {
         flags: &options.flags,
         pipeline_params: options.pipeline_params.as_ref(),
         parameters: &options.parameters,
         options_call: options.options_call,
         files: options.files.as_deref(),
-    };
+    }
+}
+
+/// The error of an analysis that produced nothing: its diagnostics, which hold an error.
+fn failed(mut diagnostics: Diagnostics) -> CompileError {
+    if !diagnostics.has_errors() {
+        diagnostics.push(Diagnostic::error(
+            None,
+            "the notebook could not be compiled",
+        ));
+    }
+    CompileError::Notebook(diagnostics.into_sorted())
+}
+
+pub fn compile(notebook: &Notebook, options: &Options) -> Result<Compiled, CompileError> {
+    let mut diagnostics = Diagnostics::default();
+    let inputs = inputs(options);
     let start = Instant::now();
     let parsed = parse_notebook(notebook);
     let parse = start.elapsed();
@@ -97,14 +130,6 @@ pub fn compile(notebook: &Notebook, options: &Options) -> Result<Compiled, Compi
                 },
             })
         }
-        _ => {
-            if !diagnostics.has_errors() {
-                diagnostics.push(Diagnostic::error(
-                    None,
-                    "the notebook could not be compiled",
-                ));
-            }
-            Err(CompileError::Notebook(diagnostics.into_sorted()))
-        }
+        _ => Err(failed(diagnostics)),
     }
 }

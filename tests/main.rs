@@ -12,6 +12,7 @@ mod compat;
 mod control_flow;
 mod diagnostics;
 mod golden;
+mod graph;
 mod plan_summary;
 mod props;
 mod readme;

@@ -4,6 +4,7 @@
 mod ci;
 mod cloudbuild;
 mod config;
+pub mod graph;
 mod json;
 mod kfp;
 mod notebook_copy;
@@ -41,7 +42,7 @@ pub struct EmitError {
 }
 
 impl EmitError {
-    fn new(file: &str, error: impl std::fmt::Display) -> Self {
+    pub(crate) fn new(file: &str, error: impl std::fmt::Display) -> Self {
         Self {
             file: file.to_owned(),
             message: error.to_string(),

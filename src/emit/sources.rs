@@ -230,6 +230,8 @@ struct Readme<'a> {
     deployer: String,
     version: &'static str,
     data_loss_label: &'static str,
+    /// The pipeline's DAG in Mermaid, which GitHub and GitLab draw.
+    graph: String,
 }
 
 /// The scripts of `scripts/` besides `create_resources.sh`, as (path, contents).
@@ -323,6 +325,7 @@ pub(super) fn readme(analysis: &Analysis, notebook: &str) -> Result<String, aska
             ),
             version: env!("CARGO_PKG_VERSION"),
             data_loss_label: super::ci::github_actions::DATA_LOSS_LABEL,
+            graph: super::graph::mermaid(analysis),
         }
         .render(),
     )

@@ -4,7 +4,7 @@
 pub(crate) mod ci;
 mod component;
 mod container;
-mod control;
+pub(crate) mod control;
 mod names;
 pub(crate) mod parameter_schema;
 mod pipeline;

@@ -214,8 +214,14 @@ fn deploy(ctx: &Context<'_>) -> Value {
 /// Why a job holds each permission, written beside it (zizmor's auditors ask for it).
 const PERMISSION_REASONS: &[(&str, &str)] = &[
     ("contents: read", "check out the code"),
-    ("id-token: write", "sign in to Google Cloud by Workload Identity Federation"),
-    ("pull-requests: write", "post the plan summary on the pull request"),
+    (
+        "id-token: write",
+        "sign in to Google Cloud by Workload Identity Federation",
+    ),
+    (
+        "pull-requests: write",
+        "post the plan summary on the pull request",
+    ),
 ];
 
 /// The YAML writer quotes a `uses:` value holding ` # `; GitHub reads the comment only when it
