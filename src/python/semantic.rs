@@ -155,8 +155,10 @@ impl SemanticSyntaxContext for Context<'_> {
         )
     }
 
+    /// IPython's leniencies (a top-level `async` comprehension, as a top-level `await`) hold for
+    /// a cell, not for a cell whose body becomes a function (`%%define_component`).
     fn in_notebook(&self) -> bool {
-        true
+        !self.function_body
     }
 
     fn report_semantic_error(&self, error: SemanticSyntaxError) {
@@ -169,6 +171,9 @@ impl SemanticSyntaxContext for Context<'_> {
                 Kind::ReturnOutsideFunction
                     | Kind::YieldOutsideFunction(_)
                     | Kind::LateFutureImport
+                    | Kind::AwaitOutsideAsyncFunction(
+                        ruff_python_parser::semantic_errors::AwaitOutsideAsyncFunctionKind::Await
+                    )
             );
         if !said_elsewhere {
             self.errors.borrow_mut().push(error);
