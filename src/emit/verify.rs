@@ -1,7 +1,7 @@
 //! Checks of an output tree that hold for every compile, whatever the notebook: each Python
 //! file parses (with `CPython`'s compile-time rules), each JSON and YAML file loads, each
-//! Dockerfile holds only the instructions automlops writes, and `requirements.txt` holds
-//! only requirements. The fuzz harness (`fuzz/`) and the tests run them on every successful
+//! Dockerfile holds only the instructions automlops writes, `requirements.txt` holds
+//! only requirements, and the runtime parameter values fit the schema they name. The fuzz harness (`fuzz/`) and the tests run them on every successful
 //! compile; a failure is a bug in automlops, never in the notebook.
 
 use super::Artifacts;
@@ -62,6 +62,47 @@ pub fn verify(artifacts: &Artifacts) -> Vec<String> {
             problems.push(format!("{path} {problem}"));
         }
     }
+    problems.extend(values_problems(artifacts));
+    problems
+}
+
+/// The parameter values files (JSON naming a `$schema` written beside them) against that
+/// schema: what analysis checked, checked again by a JSON Schema validator.
+fn values_problems(artifacts: &Artifacts) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (path, text) in &artifacts.files {
+        if !path.ends_with(".json") {
+            continue;
+        }
+        let Ok(values) = serde_json::from_str::<serde_json::Value>(text) else {
+            continue;
+        };
+        let Some(schema_name) = values
+            .get(crate::model::parameter_schema::SCHEMA_KEY)
+            .and_then(serde_json::Value::as_str)
+            // A file name beside it (a schema names its own dialect by URL).
+            .filter(|name| !name.contains('/') && name.ends_with(".json"))
+        else {
+            continue;
+        };
+        let schema_path = match path.rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/{schema_name}"),
+            None => schema_name.to_owned(),
+        };
+        let Some(schema) = artifacts
+            .files
+            .get(&schema_path)
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        else {
+            problems.push(format!(
+                "{path} names the schema {schema_path}, which is not written"
+            ));
+            continue;
+        };
+        for problem in crate::model::parameter_schema::problems(&schema, &values, false) {
+            problems.push(format!("{path} does not fit {schema_path}: {problem}"));
+        }
+    }
     problems
 }
 
@@ -113,6 +154,46 @@ fn component_dockerfile_problem(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::{component_dockerfile_problem, instructions};
+
+    #[test]
+    fn values_that_do_not_fit_their_schema_are_reported() {
+        let schema = r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {"$schema": {"type": "string"}, "epochs": {"type": "integer"}}, "additionalProperties": false}"#;
+        let tree = |values: &str| super::Artifacts {
+            files: [
+                ("p/values.json".to_owned(), values.to_owned()),
+                ("p/values.schema.json".to_owned(), schema.to_owned()),
+            ]
+            .into_iter()
+            .collect(),
+            notebook: "n.ipynb".to_owned(),
+        };
+        assert!(
+            super::verify(&tree(r#"{"$schema": "values.schema.json", "epochs": 3}"#)).is_empty()
+        );
+        let problems = super::verify(&tree(
+            r#"{"$schema": "values.schema.json", "epochs": "ten"}"#,
+        ));
+        assert_eq!(
+            problems,
+            [
+                "p/values.json does not fit p/values.schema.json: $.epochs: expected an integer, got a string: \"ten\""
+            ]
+        );
+        let missing = super::verify(&super::Artifacts {
+            files: [(
+                "v.json".to_owned(),
+                r#"{"$schema": "gone.json"}"#.to_owned(),
+            )]
+            .into_iter()
+            .collect(),
+            notebook: "n.ipynb".to_owned(),
+        });
+        assert_eq!(
+            missing,
+            ["v.json names the schema gone.json, which is not written"]
+        );
+    }
 
     #[test]
     fn a_dockerfile_with_another_instruction_is_reported() {
