@@ -71,7 +71,10 @@ pub fn verify(artifacts: &Artifacts) -> Vec<String> {
 fn values_problems(artifacts: &Artifacts) -> Vec<String> {
     let mut problems = Vec::new();
     for (path, text) in &artifacts.files {
-        if !path.ends_with(".json") {
+        let json = std::path::Path::new(path)
+            .extension()
+            .is_some_and(|e| e == "json");
+        if !json {
             continue;
         }
         let Ok(values) = serde_json::from_str::<serde_json::Value>(text) else {
@@ -81,7 +84,12 @@ fn values_problems(artifacts: &Artifacts) -> Vec<String> {
             .get(crate::model::parameter_schema::SCHEMA_KEY)
             .and_then(serde_json::Value::as_str)
             // A file name beside it (a schema names its own dialect by URL).
-            .filter(|name| !name.contains('/') && name.ends_with(".json"))
+            .filter(|name| {
+                !name.contains('/')
+                    && std::path::Path::new(name)
+                        .extension()
+                        .is_some_and(|e| e == "json")
+            })
         else {
             continue;
         };
