@@ -213,23 +213,7 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
     // Buffered: a message of many pieces (a rendered diagnostic, the summary) is one write.
     // Dropping it flushes it, on every return below.
     let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
-    // Parsing and analysis recurse over expressions; a deeply nested one (a 10,000-term sum)
-    // needs more stack than a main thread has. The reservation is virtual memory only.
-    let compiled = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(1 << 30)
-            .spawn_scoped(scope, || compile(&notebook, &options))
-            .map(std::thread::ScopedJoinHandle::join)
-    });
-    let compiled = match compiled {
-        Ok(Ok(result)) => result,
-        Ok(Err(_)) => {
-            anyhow::bail!("automlops crashed; this is a bug, please report it with the notebook")
-        }
-        Err(error) => {
-            return Err(anyhow::Error::new(error).context("cannot start the compiler thread"));
-        }
-    };
+    let compiled = on_a_deep_stack(|| compile(&notebook, &options))?;
     match compiled {
         Ok(compiled) => {
             for warning in &compiled.warnings {
@@ -288,6 +272,26 @@ fn compile_command(args: &CompileArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
         Err(CompileError::Emit(error)) => Err(error.into()),
+    }
+}
+
+/// Runs `work` (a compile) on a thread of its own with a deep stack: parsing and analysis
+/// recurse over expressions, and a deeply nested one (a 10,000-term sum) needs more stack than
+/// a main thread has. The reservation is virtual memory only. A panic is reported as the bug
+/// it is.
+pub(super) fn on_a_deep_stack<T: Send>(work: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
+    let outcome = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(1 << 30)
+            .spawn_scoped(scope, work)
+            .map(std::thread::ScopedJoinHandle::join)
+    });
+    match outcome {
+        Ok(Ok(result)) => Ok(result),
+        Ok(Err(_)) => {
+            anyhow::bail!("automlops crashed; this is a bug, please report it with the notebook")
+        }
+        Err(error) => Err(anyhow::Error::new(error).context("cannot start the compiler thread")),
     }
 }
 

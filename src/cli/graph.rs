@@ -61,22 +61,7 @@ pub(super) fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     };
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
-    // Analysis recurses over expressions: the compile's deep stack, as `compile` has it.
-    let drawn = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(1 << 30)
-            .spawn_scoped(scope, || graph(&notebook, &options, format))
-            .map(std::thread::ScopedJoinHandle::join)
-    });
-    let drawn = match drawn {
-        Ok(Ok(result)) => result,
-        Ok(Err(_)) => {
-            anyhow::bail!("automlops crashed; this is a bug, please report it with the notebook")
-        }
-        Err(error) => {
-            return Err(anyhow::Error::new(error).context("cannot start the compiler thread"));
-        }
-    };
+    let drawn = super::on_a_deep_stack(|| graph(&notebook, &options, format))?;
     match drawn {
         Ok((text, warnings)) => {
             for warning in &warnings {

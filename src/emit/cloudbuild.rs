@@ -119,6 +119,20 @@ pub(crate) fn automlops_image(settings: &Settings) -> String {
     )
 }
 
+/// The step that checks the committed output is what automlops (the `_AUTOMLOPS_IMAGE` of the
+/// version that wrote it) compiles the committed notebook into.
+fn check_step(notebook_copy: &str, recompile_args: &[String]) -> Step {
+    let mut args = vec![
+        "compile".to_owned(),
+        literal(notebook_copy),
+        "--output".to_owned(),
+        ".".to_owned(),
+        "--check".to_owned(),
+    ];
+    args.extend(recompile_args.iter().map(|a| literal(a)));
+    Step::new("check-compiled-output", "${_AUTOMLOPS_IMAGE}", args)
+}
+
 /// `notebook_copy` is the path of the notebook's copy in the output, `recompile_args` the
 /// options of the compile that wrote it.
 pub(crate) fn cloudbuild(
@@ -155,19 +169,7 @@ pub(crate) fn cloudbuild(
         match stage {
             Stage::CheckCompiled => {
                 substitutions.insert("_AUTOMLOPS_IMAGE", automlops_image(settings));
-                let mut args = vec![
-                    "compile".to_owned(),
-                    literal(notebook_copy),
-                    "--output".to_owned(),
-                    ".".to_owned(),
-                    "--check".to_owned(),
-                ];
-                args.extend(recompile_args.iter().map(|a| literal(a)));
-                steps.push(Step::new(
-                    "check-compiled-output",
-                    "${_AUTOMLOPS_IMAGE}",
-                    args,
-                ));
+                steps.push(check_step(notebook_copy, recompile_args));
             }
             Stage::BuildComponentImage => steps.extend([
                 Step::new(
@@ -315,19 +317,7 @@ pub(crate) fn review(
     for stage in stages().review {
         match stage {
             Stage::CheckCompiled => {
-                let mut args = vec![
-                    "compile".to_owned(),
-                    literal(notebook_copy),
-                    "--output".to_owned(),
-                    ".".to_owned(),
-                    "--check".to_owned(),
-                ];
-                args.extend(recompile_args.iter().map(|a| literal(a)));
-                steps.push(Step::new(
-                    "check-compiled-output",
-                    "${_AUTOMLOPS_IMAGE}",
-                    args,
-                ));
+                steps.push(check_step(notebook_copy, recompile_args));
             }
             Stage::TerraformLint => {
                 steps.push(terraform("terraform-fmt", &["fmt", "-check", "-recursive"]));
