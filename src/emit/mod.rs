@@ -260,12 +260,7 @@ fn pipeline_files(
             }
         ),
     );
-    if settings.has_ci_trigger()
-        && matches!(
-            settings.source_repo,
-            crate::model::settings::SourceRepo::GitHub { .. }
-        )
-    {
+    if settings.cloud_build_reviews() {
         let review = cloudbuild::review(settings, &copy_path, &analysis.recompile_args)
             .map_err(|e| EmitError::new("cloudbuild-review.yaml", e))?;
         files.insert(

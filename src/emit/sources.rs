@@ -303,26 +303,11 @@ pub(super) fn readme(analysis: &Analysis, notebook: &str) -> Result<String, aska
                 .chain(analysis.recompile_args.iter().map(String::as_str)),
             ),
             federated: settings.federated_ci(),
-            review: settings.has_ci_trigger()
-                && matches!(
-                    settings.source_repo,
-                    crate::model::settings::SourceRepo::GitHub { .. }
-                ),
+            review: settings.cloud_build_reviews(),
             github: settings.deployment_framework == crate::model::ci::Framework::GitHubActions,
             given_identity: settings.given_identity.is_some(),
-            planner: format!(
-                "{}@{}.iam.gserviceaccount.com",
-                settings.planner_sa_id, settings.project_id
-            ),
-            deployer: settings.given_identity.as_ref().map_or_else(
-                || {
-                    format!(
-                        "{}@{}.iam.gserviceaccount.com",
-                        settings.deployer_sa_id, settings.project_id
-                    )
-                },
-                |given| given.service_account.clone(),
-            ),
+            planner: settings.planner_email(),
+            deployer: settings.deployer_email(),
             version: env!("CARGO_PKG_VERSION"),
             data_loss_label: super::ci::github_actions::DATA_LOSS_LABEL,
             graph: super::graph::mermaid(analysis),

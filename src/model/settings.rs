@@ -374,6 +374,30 @@ impl Settings {
             && !matches!(self.source_repo, SourceRepo::GitLab { .. })
     }
 
+    /// Whether Cloud Build reviews pull requests (`cloudbuild-review.yaml`): its trigger
+    /// watches GitHub, which has pull requests.
+    pub(crate) fn cloud_build_reviews(&self) -> bool {
+        self.has_ci_trigger() && matches!(self.source_repo, SourceRepo::GitHub { .. })
+    }
+
+    /// The email of an account of this project.
+    fn account(&self, id: &str) -> String {
+        format!("{id}@{}.iam.gserviceaccount.com", self.project_id)
+    }
+
+    /// The account reviews run as: it can only read.
+    pub(crate) fn planner_email(&self) -> String {
+        self.account(&self.planner_sa_id)
+    }
+
+    /// The account GitHub Actions and GitLab CI deploy and apply as: the given one, or ours.
+    pub(crate) fn deployer_email(&self) -> String {
+        match &self.given_identity {
+            Some(given) => given.service_account.clone(),
+            None => self.account(&self.deployer_sa_id),
+        }
+    }
+
     /// Whether GitHub Actions or GitLab CI runs the CI, through Workload Identity Federation.
     pub(crate) fn federated_ci(&self) -> bool {
         !self.run_local && self.deployment_framework.federated()

@@ -115,7 +115,11 @@ fn env(ctx: &Context<'_>) -> Value {
 
 /// `.github/workflows/automlops-review.yml`.
 fn review(ctx: &Context<'_>) -> Value {
-    let mut steps = vec![checkout(), auth(ctx, &ctx.planner()), setup_terraform()];
+    let mut steps = vec![
+        checkout(),
+        auth(ctx, &ctx.settings.planner_email()),
+        setup_terraform(),
+    ];
     steps.extend(install());
     for stage in stages().review {
         steps.push(stage_step(stage, ctx));
@@ -169,7 +173,7 @@ fn deploy(ctx: &Context<'_>) -> Value {
     let all = stages();
     let mut deploy_steps = vec![
         checkout(),
-        auth(ctx, &ctx.deployer()),
+        auth(ctx, &ctx.settings.deployer_email()),
         uses(SETUP_GCLOUD, Value::Null),
         setup_terraform(),
     ];
@@ -177,7 +181,11 @@ fn deploy(ctx: &Context<'_>) -> Value {
     for stage in all.deploy {
         deploy_steps.push(stage_step(stage, ctx));
     }
-    let mut apply_steps = vec![checkout(), auth(ctx, &ctx.deployer()), setup_terraform()];
+    let mut apply_steps = vec![
+        checkout(),
+        auth(ctx, &ctx.settings.deployer_email()),
+        setup_terraform(),
+    ];
     for stage in all.approved {
         if stage != Stage::TerraformPlan {
             apply_steps.push(stage_step(stage, ctx));

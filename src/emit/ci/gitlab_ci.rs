@@ -59,7 +59,13 @@ fn script(stages: &[Stage], ctx: &Context<'_>) -> Vec<String> {
 fn signed_in(account: &str, job: Value) -> Value {
     let mut job = job;
     job["id_tokens"] = json!({ "GCP_ID_TOKEN": { "aud": "https://iam.googleapis.com/${GCP_WORKLOAD_IDENTITY_PROVIDER}" } });
-    job["variables"] = json!({ "GCP_SERVICE_ACCOUNT": account });
+    // The account first, then the job's own variables.
+    let mut variables = serde_json::Map::new();
+    variables.insert("GCP_SERVICE_ACCOUNT".to_owned(), json!(account));
+    if let Some(own) = job.get("variables").and_then(Value::as_object) {
+        variables.extend(own.clone());
+    }
+    job["variables"] = Value::Object(variables);
     let mut before: Vec<Value> = SIGN_IN.iter().map(|l| json!(l)).collect();
     if let Some(extra) = job.get("before_script").and_then(Value::as_array) {
         before.extend(extra.iter().cloned());
@@ -101,7 +107,7 @@ fn pipeline(ctx: &Context<'_>) -> Value {
         })
     };
     let review_plan = signed_in(
-        &ctx.planner(),
+        &ctx.settings.planner_email(),
         json!({
             "stage": "plan",
             "image": terraform_image(),
@@ -135,13 +141,19 @@ fn pipeline(ctx: &Context<'_>) -> Value {
         .filter(|s| *s != Stage::CheckCompiled && *s != Stage::TerraformPlan)
         .collect();
     let deploy = signed_in(
-        &ctx.deployer(),
+        &ctx.settings.deployer_email(),
         json!({
             "stage": "deploy",
             "image": CLOUD_SDK_IMAGE,
             "services": [DOCKER_SERVICE],
             "needs": ["deploy:check", "deploy:plan"],
             "rules": on_deploy(),
+            "variables": {
+                "DOCKER_HOST": "tcp://docker:2376",
+                "DOCKER_TLS_CERTDIR": "/certs",
+                "DOCKER_CERT_PATH": "/certs/client",
+                "DOCKER_TLS_VERIFY": "1",
+            },
             "before_script": [
                 "apt-get update -qq && apt-get install -y -qq docker.io > /dev/null",
                 "gcloud auth login --cred-file=\"$GOOGLE_APPLICATION_CREDENTIALS\" --quiet",
@@ -149,17 +161,8 @@ fn pipeline(ctx: &Context<'_>) -> Value {
             "script": script(&deploy_stages, ctx),
         }),
     );
-    // `signed_in` set the account; the Docker settings join it.
-    let mut deploy = deploy;
-    deploy["variables"] = json!({
-        "GCP_SERVICE_ACCOUNT": ctx.deployer(),
-        "DOCKER_HOST": "tcp://docker:2376",
-        "DOCKER_TLS_CERTDIR": "/certs",
-        "DOCKER_CERT_PATH": "/certs/client",
-        "DOCKER_TLS_VERIFY": "1",
-    });
     let deploy_plan = signed_in(
-        &ctx.deployer(),
+        &ctx.settings.deployer_email(),
         json!({
             "stage": "plan",
             "image": terraform_image(),
@@ -169,7 +172,7 @@ fn pipeline(ctx: &Context<'_>) -> Value {
         }),
     );
     let apply = signed_in(
-        &ctx.deployer(),
+        &ctx.settings.deployer_email(),
         json!({
             "stage": "apply",
             "image": terraform_image(),

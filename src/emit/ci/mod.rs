@@ -30,24 +30,6 @@ pub(crate) struct Context<'a> {
     pub(crate) recompile_args: &'a [String],
 }
 
-impl Context<'_> {
-    /// The email of an account of this project.
-    pub(crate) fn account(&self, id: &str) -> String {
-        format!("{id}@{}.iam.gserviceaccount.com", self.settings.project_id)
-    }
-
-    pub(crate) fn planner(&self) -> String {
-        self.account(&self.settings.planner_sa_id)
-    }
-
-    pub(crate) fn deployer(&self) -> String {
-        match &self.settings.given_identity {
-            Some(given) => given.service_account.clone(),
-            None => self.account(&self.settings.deployer_sa_id),
-        }
-    }
-}
-
 /// `cargo install` of exactly the automlops that wrote the output.
 pub(crate) fn install_automlops() -> String {
     format!(

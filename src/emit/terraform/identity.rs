@@ -103,47 +103,43 @@ pub(super) fn deployer_email(plan: &Plan<'_>) -> &'static str {
 
 pub(super) const PLANNER_EMAIL: &str = "google_service_account.planner.email";
 
-/// The pool's resource name (`projects/NUMBER/locations/global/workloadIdentityPools/ID`).
-fn pool_name(plan: &Plan<'_>) -> Expr {
+/// The pool's resource name (`projects/NUMBER/locations/global/workloadIdentityPools/ID`), as
+/// the parts of a template.
+fn pool_name(plan: &Plan<'_>) -> Vec<Part> {
     if plan.settings.given_identity.is_some() {
-        Expr::template(vec![
+        vec![
             Part::Literal("projects/".to_owned()),
             Part::Interpolation("var.project_number".to_owned()),
             Part::Literal("/locations/global/workloadIdentityPools/".to_owned()),
             Part::Interpolation("var.workload_identity_pool_id".to_owned()),
-        ])
+        ]
     } else {
-        raw("google_iam_workload_identity_pool.ci.name")
+        vec![Part::Interpolation(
+            "google_iam_workload_identity_pool.ci.name".to_owned(),
+        )]
     }
 }
 
 /// The provider's resource name, which the workflows authenticate with.
 pub(super) fn provider_name(plan: &Plan<'_>) -> Expr {
     if plan.settings.given_identity.is_some() {
-        Expr::template(vec![
-            Part::Literal("projects/".to_owned()),
-            Part::Interpolation("var.project_number".to_owned()),
-            Part::Literal("/locations/global/workloadIdentityPools/".to_owned()),
-            Part::Interpolation("var.workload_identity_pool_id".to_owned()),
-            Part::Literal("/providers/".to_owned()),
-            Part::Interpolation("var.workload_identity_provider_id".to_owned()),
-        ])
+        let mut parts = pool_name(plan);
+        parts.push(Part::Literal("/providers/".to_owned()));
+        parts.push(Part::Interpolation(
+            "var.workload_identity_provider_id".to_owned(),
+        ));
+        Expr::template(parts)
     } else {
         raw("google_iam_workload_identity_pool_provider.ci.name")
     }
 }
 
-/// Identities admitted by the pool whose attribute `attribute` is `value`.
+/// The identities of the pool that `tail` (`/attribute.NAME/VALUE`, `/*`) names.
 fn principal_set(plan: &Plan<'_>, tail: Vec<Part>) -> Expr {
     let mut parts = vec![Part::Literal(
         "principalSet://iam.googleapis.com/".to_owned(),
     )];
-    match pool_name(plan) {
-        Expr::Template(pool) => parts.extend(pool),
-        _ => parts.push(Part::Interpolation(
-            "google_iam_workload_identity_pool.ci.name".to_owned(),
-        )),
-    }
+    parts.extend(pool_name(plan));
     parts.extend(tail);
     Expr::template(parts)
 }
@@ -314,7 +310,7 @@ pub(super) fn blocks(plan: &Plan<'_>) -> Vec<Block> {
                     .attr("role", Expr::str("roles/iam.workloadIdentityUser"))
                     .attr("member", {
                         let mut parts = vec![Part::Literal("principal://iam.googleapis.com/".to_owned())];
-                        parts.push(Part::Interpolation("google_iam_workload_identity_pool.ci.name".to_owned()));
+                        parts.extend(pool_name(plan));
                         parts.push(Part::Literal("/subject/".to_owned()));
                         parts.push(Part::Interpolation("each.value".to_owned()));
                         Expr::template(parts)

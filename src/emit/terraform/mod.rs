@@ -167,7 +167,7 @@ fn plan(analysis: &Analysis) -> Plan<'_> {
         github,
         trigger,
         federated: settings.federated_ci(),
-        planner: settings.federated_ci() || (github && trigger),
+        planner: settings.federated_ci() || settings.cloud_build_reviews(),
         gitlab: matches!(settings.source_repo, SourceRepo::GitLab { .. }),
         runner_roles,
         services,
