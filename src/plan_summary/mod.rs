@@ -334,13 +334,9 @@ fn stateful_loss(resource: &ResourceChange, action: Action) -> Option<StatefulLo
         .get(name_attr)
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let kind = resource
-        .kind
-        .strip_prefix("google_")
-        .unwrap_or(&resource.kind);
     let description = match name {
-        Some(name) => format!("{} {}", kind.replace('_', " "), code(&name)),
-        None => kind.replace('_', " "),
+        Some(name) => format!("{} {}", words(&resource.kind), code(&name)),
+        None => words(&resource.kind),
     };
     let forced_by = resource
         .change
@@ -437,20 +433,26 @@ fn iam_pairs(kind: &str, values: &Value, unknown: &Value) -> BTreeSet<(String, S
     pairs
 }
 
+/// The resource types that grant roles end so.
+const IAM_SUFFIXES: [&str; 3] = ["_iam_member", "_iam_binding", "_iam_policy"];
+
 fn is_iam(kind: &str) -> bool {
-    kind.ends_with("_iam_member") || kind.ends_with("_iam_binding") || kind.ends_with("_iam_policy")
+    IAM_SUFFIXES.iter().any(|suffix| kind.ends_with(suffix))
+}
+
+/// A resource type in words: `google_storage_bucket` is `storage bucket`.
+fn words(kind: &str) -> String {
+    kind.strip_prefix("google_")
+        .unwrap_or(kind)
+        .replace('_', " ")
 }
 
 /// What an IAM resource's role is held on, e.g. ``storage bucket `b` ``.
 fn iam_target(resource: &ResourceChange) -> String {
-    let kind = resource
-        .kind
-        .strip_prefix("google_")
-        .unwrap_or(&resource.kind);
-    let kind = ["_iam_member", "_iam_binding", "_iam_policy"]
+    let kind = IAM_SUFFIXES
         .iter()
-        .find_map(|suffix| kind.strip_suffix(suffix))
-        .unwrap_or(kind);
+        .find_map(|suffix| resource.kind.strip_suffix(suffix))
+        .unwrap_or(&resource.kind);
     let values = if resource.change.after.is_null() {
         &resource.change.before
     } else {
@@ -461,10 +463,7 @@ fn iam_target(resource: &ResourceChange) -> String {
         .find_map(|key| values.get(key).and_then(Value::as_str));
     // The provider names a bucket of a bucket IAM resource `b/NAME`.
     let name = name.map(|n| n.strip_prefix("b/").unwrap_or(n));
-    match name {
-        Some(name) => format!("{} {}", kind.replace('_', " "), code(name)),
-        None => format!("{} {}", kind.replace('_', " "), code(UNKNOWN)),
-    }
+    format!("{} {}", words(kind), code(name.unwrap_or(UNKNOWN)))
 }
 
 fn iam_changes(resource: &ResourceChange) -> Vec<IamChange> {
