@@ -11,6 +11,7 @@ use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 mod graph;
 mod plan_summary;
+mod run;
 
 use crate::compile::{CompileError, Options, compile};
 use crate::emit::write::{Drift, check, write};
@@ -52,6 +53,14 @@ replaces a resource that holds data (a bucket, a registry, a repository...)."
         after_help = "Exit status: 0 drawn, 1 the notebook has errors (nothing is drawn), 2 bad usage or I/O failure."
     )]
     Graph(graph::GraphArgs),
+    /// Run the compiled pipeline on this machine with kfp.local: compiles NOTEBOOK as
+    /// `compile` does (or takes a directory compiled already), makes and keeps a Python
+    /// environment from the component requirements, and runs every task, reporting each.
+    #[command(
+        after_help = "Exit status: 0 every task that ran succeeded, 1 a task failed (or the notebook has errors), \
+2 bad usage, parameters that do not fit, a pipeline that cannot run here, or an I/O failure, 130 stopped by Ctrl-C."
+    )]
+    Run(run::RunArgs),
 }
 
 #[derive(Args)]
@@ -163,6 +172,13 @@ pub fn run() -> ExitCode {
             }
         },
         Command::Graph(args) => match graph::run(&args) {
+            Ok(status) => status,
+            Err(error) => {
+                let _ = writeln!(std::io::stderr(), "error: {error:#}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Run(args) => match run::run(&args) {
             Ok(status) => status,
             Err(error) => {
                 let _ = writeln!(std::io::stderr(), "error: {error:#}");

@@ -22,6 +22,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod emit;
 pub(crate) mod lexical;
+pub mod local_run;
 pub(crate) mod model;
 pub mod notebook;
 pub(crate) mod parallel;

@@ -292,7 +292,7 @@ fn pipeline_files(
         ".gcloudignore".to_owned(),
         include_str!("../../templates/gcloudignore").to_owned(),
     );
-    // The runner and the laptop submission are the same Python for every pipeline: what is
+    // The runner, the laptop submission and the local run are the same Python for every pipeline: what is
     // specific to one is read at run time (configs/defaults.yaml, the compiled job, env).
     for (path, text) in [
         (
@@ -306,6 +306,10 @@ fn pipeline_files(
         (
             "pipelines/pipeline_runner.py",
             include_str!("../../templates/runner/pipeline_runner.py"),
+        ),
+        (
+            "pipelines/run_local.py",
+            include_str!("../../templates/local/run_local.py"),
         ),
     ] {
         files.insert(path.to_owned(), text.to_owned());
