@@ -13,6 +13,7 @@ mod control_flow;
 mod diagnostics;
 mod golden;
 mod graph;
+mod local_run;
 mod plan_summary;
 mod props;
 mod readme;

@@ -46,6 +46,9 @@ pub(crate) enum Event {
         problems: Vec<String>,
     },
     Interrupted,
+    Crashed {
+        message: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +124,7 @@ pub(crate) struct Run {
     pub(crate) finished: Option<String>,
     pub(crate) refused: Vec<String>,
     pub(crate) interrupted: bool,
+    pub(crate) crashed: Option<String>,
 }
 
 impl Run {
@@ -213,6 +217,7 @@ impl Run {
             Event::Finished { state } => self.finished = Some(state),
             Event::Error { problems } => self.refused = problems,
             Event::Interrupted => self.interrupted = true,
+            Event::Crashed { message } => self.crashed = Some(message),
         }
     }
 
@@ -307,6 +312,7 @@ impl Run {
             "state": state,
             "parameters": self.parameters,
             "warnings": self.warnings,
+            "error": self.crashed,
             "tasks": tasks,
         })
     }

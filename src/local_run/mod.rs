@@ -182,7 +182,7 @@ pub fn run(
     } else {
         Outcome::Failed
     };
-    if run.finished.is_none() && !stopped {
+    if run.finished.is_none() && run.crashed.is_none() && !stopped {
         writeln!(
             out,
             "error: the driver stopped with {status} before the run finished; the end of its log ({}):\n{}",

@@ -70,6 +70,9 @@ pub(crate) fn line(event: &Event) -> String {
             let _ = writeln!(s, "error: {p}");
             s
         }),
+        Event::Crashed { message } => format!(
+            "error: kfp.local stopped the run: {message} (its traceback is in the run's driver.log)\n"
+        ),
         Event::Finished { .. } | Event::Interrupted => String::new(),
     }
 }

@@ -35,6 +35,7 @@ JSON object per line, for machines (`automlops run` prints them for people):
     {"event": "finished", "state": "succeeded" | "failed"}
     {"event": "error", "problems": [...]}      (nothing ran: bad parameters, a task that cannot run)
     {"event": "interrupted"}                   (Ctrl-C)
+    {"event": "crashed", "message"}            (kfp.local itself failed; its traceback on stderr)
 
 `iteration` lists the task's loop iteration indexes, outermost first ([] outside loops).
 kfp.local's own log goes to stderr. Exit status: 0 every task that ran succeeded, 1 a task
@@ -162,11 +163,15 @@ def split_outputs(outputs: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
 
 
 def as_declared(values: Dict[str, Any], definitions: Any) -> Dict[str, Any]:
-    """Integer parameters as integers: kfp.local passes every number as a float (10.0)."""
+    """Integer parameters as integers, and whole numbers in lists and structs as the
+    component gets them: kfp.local holds every number as a float (10.0)."""
     from kfp.pipeline_spec import pipeline_spec_pb2
 
     integer = pipeline_spec_pb2.ParameterType.NUMBER_INTEGER
-    shown = dict(values)
+    shown = {
+        name: whole_numbers_as_integers(value) if isinstance(value, (list, dict)) else value
+        for name, value in values.items()
+    }
     for name, value in values.items():
         declared = definitions.get(name)
         if (
@@ -292,7 +297,7 @@ class Watcher:
         return [int(i) for i in ITERATION.findall(resource_name)]
 
     def install(self) -> None:
-        from kfp.local import cache, subprocess_task_handler
+        from kfp.local import cache, executor_input_utils, subprocess_task_handler
         from kfp.local.orchestrator import enhanced_dag_orchestrator, task_executor, task_spec_utils
 
         watcher = self
@@ -329,6 +334,37 @@ class Watcher:
         enhanced_dag_orchestrator.ConditionEvaluator.evaluate_condition = staticmethod(
             watched_evaluate_condition
         )
+        resolve_channel = enhanced_dag_orchestrator.ConditionEvaluator._resolve_pipeline_channel
+
+        def watched_resolve_channel(channel_ref: str, io_store: Any) -> Any:
+            # A field of a loop item (`config.rate`): kfp.local resolves the item, not its
+            # fields, in conditions.
+            base, subvar, field = channel_ref.rpartition("-subvar-")
+            if subvar:
+                item = resolve_channel(base, io_store)
+                if isinstance(item, str):
+                    try:
+                        item = json.loads(item)
+                    except ValueError:
+                        pass
+                if isinstance(item, dict) and field in item:
+                    return item[field]
+            return resolve_channel(channel_ref, io_store)
+
+        enhanced_dag_orchestrator.ConditionEvaluator._resolve_pipeline_channel = staticmethod(
+            watched_resolve_channel
+        )
+        executor_input_to_dict = executor_input_utils.executor_input_to_dict
+
+        def watched_executor_input_to_dict(*args: Any, **kwargs: Any) -> Dict[str, Any]:
+            executor_input = executor_input_to_dict(*args, **kwargs)
+            values = executor_input.get("inputs", {}).get("parameterValues", {})
+            for name, value in values.items():
+                if isinstance(value, (list, dict)):
+                    values[name] = whole_numbers_as_integers(value)
+            return executor_input
+
+        executor_input_utils.executor_input_to_dict = watched_executor_input_to_dict
         enhanced_dag_orchestrator.execute_task = watched_execute_task
         task_executor.execute_single_task = watched_single_task
         cache.LocalCache.get = watched_cache_get
@@ -405,6 +441,7 @@ class Watcher:
         if CONDITION_PROBLEM.match(message):
             iteration = self.iteration(getattr(self.local, "resource", None) or "")
             self.events.emit("warning", message=message, iteration=iteration)
+            self.local.condition_problem = message
         for pattern, reason in (
             (SKIPPED_BY_CONDITION, "its condition is false"),
             (SKIPPED_BY_FAILURE, "an upstream task failed"),
@@ -412,10 +449,28 @@ class Watcher:
             found = pattern.match(message)
             if found:
                 name = found.group(1)
+                problem = getattr(self.local, "condition_problem", None)
+                if pattern is SKIPPED_BY_CONDITION and problem:
+                    reason = "kfp.local could not evaluate its condition; Vertex AI may run it"
+                self.local.condition_problem = None
                 iteration = self.iteration(getattr(self.local, "resource", None) or "")
                 for task in self.below.get(name, [name]):
                     self.events.emit("skipped", task=task, iteration=iteration, reason=reason)
         return True
+
+
+def whole_numbers_as_integers(value: Any) -> Any:
+    """Numbers inside a list or struct parameter as Vertex AI passes them: KFP's launcher (Go) writes
+    a whole number without a fraction (`[2, 4]`), where kfp.local's protobuf round trip makes
+    every number a float (`[2.0, 4.0]`), so `sum(nums)` of a collected `int` output would not
+    be an `int` locally only."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [whole_numbers_as_integers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: whole_numbers_as_integers(v) for k, v in value.items()}
+    return value
 
 
 def cel_to_python(condition: str) -> str:
@@ -477,6 +532,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         job = pipeline_runner.load_job(config.job_spec_path)
         values = pipeline_runner.resolve_parameters(config, job, args.param)
         spec = job["pipelineSpec"]
+        # An optional parameter without a default (`note: str = None`) gets None on Vertex
+        # AI; kfp.local needs it said.
+        root_inputs = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
+        for name, definition in root_inputs.items():
+            if name not in values and definition.get("isOptional"):
+                values[name] = None
         leaves = leaf_tasks(spec)
         prepare_executors(spec, args.runner, args.image, component_dir)
     except (pipeline_runner.ConfigError, pipeline_runner.ParameterError, CannotRun) as e:
@@ -517,6 +578,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         events.emit("interrupted")
         return 130
+    except Exception as e:  # noqa: BLE001 - kfp.local's own failure: say it, keep the traceback
+        import traceback
+
+        traceback.print_exc()
+        events.emit("crashed", message=f"{type(e).__name__}: {e}")
+        return 1
     finally:
         sys.stdout = sys.__stdout__
     state = "failed" if events.failed else "succeeded"
