@@ -53,9 +53,10 @@ fn run(target: &Path, out: &Path, summary: &Path, extra: &[&str]) -> Ran {
     args.extend_from_slice(extra);
     let output = automlops(&args);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let summary = std::fs::read_to_string(summary)
-        .map(|text| serde_json::from_str(&text).unwrap())
-        .unwrap_or_else(|_| panic!("no summary; stderr:\n{stderr}"));
+    let Ok(summary) = std::fs::read_to_string(summary) else {
+        panic!("no summary; stderr:\n{stderr}")
+    };
+    let summary = serde_json::from_str(&summary).unwrap();
     Ran {
         status: output.status.code(),
         stderr,
