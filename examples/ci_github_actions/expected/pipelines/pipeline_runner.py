@@ -56,6 +56,7 @@ __all__ = [
     "parameter_definitions",
     "parse_param",
     "pin_images",
+    "resolve_parameters",
     "schema_path_for",
     "schema_problems",
     "submit",
@@ -453,6 +454,31 @@ def merge_parameters(
     return {name: value for name, value in merged.items() if name in definitions}
 
 
+def resolve_parameters(
+    config: RunnerConfig, job: Mapping[str, Any], params: Sequence[str]
+) -> Dict[str, Any]:
+    """The parameter values of a run from the command line: the pipeline's defaults, the
+    compiled values, the runtime parameter values file, then each `NAME=VALUE` of `params`.
+
+    Raises ParameterError if the values file or a `params` value does not fit the schema,
+    or ConfigError if a file cannot be read. `python -m pipelines.run_local` uses it too.
+    """
+    schema = load_parameter_schema(config.parameter_schema_path)
+    file_values = load_parameter_values(config.parameter_values_path)
+    problems = schema_problems(schema, file_values)
+    if problems:
+        raise ParameterError([f"{config.parameter_values_path}: {p}" for p in problems])
+    file_values = evaluate_run_time_values(file_values)
+    definitions = parameter_definitions(job)
+    overrides = dict(file_values)
+    for text in params:
+        name = text.partition("=")[0].strip()
+        parameter_type = definitions.get(name, {}).get("parameterType")
+        name, value = parse_param(text, parameter_type)
+        overrides[name] = value
+    return merge_parameters(job, overrides, schema)
+
+
 def parse_param(text: str, parameter_type: Optional[str] = None) -> Tuple[str, Any]:
     """Parses a `NAME=VALUE` argument.
 
@@ -676,20 +702,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         config = load_config(root, args.config)
         job = load_job(config.job_spec_path)
-        schema = load_parameter_schema(config.parameter_schema_path)
-        file_values = load_parameter_values(config.parameter_values_path)
-        problems = schema_problems(schema, file_values)
-        if problems:
-            raise ParameterError([f"{config.parameter_values_path}: {p}" for p in problems])
-        file_values = evaluate_run_time_values(file_values)
-        definitions = parameter_definitions(job)
-        overrides = dict(file_values)
-        for text in args.param:
-            name = text.partition("=")[0].strip()
-            parameter_type = definitions.get(name, {}).get("parameterType")
-            name, value = parse_param(text, parameter_type)
-            overrides[name] = value
-        values = merge_parameters(job, overrides, schema)
+        values = resolve_parameters(config, job, args.param)
         if args.image_tag:
             pin_images(job, args.image_tag)  # refuses a tag Docker would not accept
     except ConfigError as e:
