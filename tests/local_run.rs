@@ -435,3 +435,113 @@ fn ctrl_c_stops_the_run_and_says_what_was_left() {
         [("wait", "stopped"), ("wait-2", "not_run")].map(|(n, s)| (n.to_owned(), s.to_owned()))
     );
 }
+
+/// Runs the fixture pipeline `tests/fixtures/pipelines/NAME.py` and returns its summary.
+fn run_fixture(name: &str, dir: &Path) -> Ran {
+    let nb = notebook(
+        &repo().join(format!("tests/fixtures/pipelines/{name}.py")),
+        dir,
+    );
+    run(&nb, &dir.join(name), &dir.join(format!("{name}.json")), &[])
+}
+
+fn iterations(summary: &Value, name: &str, state: &str) -> Vec<Vec<u64>> {
+    tasks(summary, name)
+        .into_iter()
+        .filter(|t| t.1 == state)
+        .map(|t| t.0)
+        .collect()
+}
+
+/// What each fixture pipeline does with its compiled parameters, read from its source:
+/// which branch of each condition runs, how many times each loop runs and with which item.
+#[test]
+fn fixture_pipelines_run_the_branches_and_loop_items_their_source_says() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // n=3, ok=True, s="v", x=0.5: n == 100 and 3 != n are false, the rest true.
+    let ran = run_fixture("condition_operand_types", dir.path());
+    assert_eq!(ran.status, Some(0), "{}", ran.stderr);
+    let skipped: Vec<String> = states(&ran.summary)
+        .into_iter()
+        .filter(|(_, s)| s == "skipped")
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(skipped, ["say", "say-5"]);
+    assert_eq!(
+        tasks(&ran.summary, "say-7")[0].2["message"],
+        "f",
+        "k.output >= 2.5 with k = 3"
+    );
+
+    // xs=[1, 2] times ["p", "q"]: four iterations of each task.
+    let ran = run_fixture("nested_loops", dir.path());
+    assert_eq!(ran.status, Some(0), "{}", ran.stderr);
+    let all = vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]];
+    for task in ["say", "make", "use"] {
+        assert_eq!(iterations(&ran.summary, task, "succeeded"), all, "{task}");
+    }
+    let messages: Vec<&str> = tasks(&ran.summary, "say")
+        .iter()
+        .map(|t| t.2["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, ["p", "q", "p", "q"]);
+
+    // shards=[1, 2, 3], merge_twice=False: three shards merged once; the second merge skipped.
+    let ran = run_fixture("collected_artifacts", dir.path());
+    assert_eq!(ran.status, Some(0), "{}", ran.stderr);
+    let indexes: Vec<i64> = tasks(&ran.summary, "make-shard")
+        .iter()
+        .map(|t| t.2["index"].as_i64().unwrap())
+        .collect();
+    assert_eq!(indexes, [1, 2, 3]);
+    assert_eq!(tasks(&ran.summary, "merge-shards")[0].3["Output"], 3);
+    assert_eq!(tasks(&ran.summary, "merge-shards-2")[0].1, "skipped");
+    assert_eq!(tasks(&ran.summary, "make-shard-2")[0].1, "skipped");
+
+    // items() is [{"a": "x"}]: item.a == "x" holds once; the task in the loop that takes
+    // first.output gets "first", not the item.
+    let ran = run_fixture("loop_over_task_output", dir.path());
+    assert_eq!(ran.status, Some(0), "{}", ran.stderr);
+    let say = &tasks(&ran.summary, "say-2")[0];
+    assert_eq!((say.0.clone(), say.1), (vec![0], "succeeded"));
+    assert_eq!(say.2["message"], "first");
+    assert_eq!(iterations(&ran.summary, "num", "succeeded"), [vec![0]]);
+
+    // [{"n": 10, "m": 1}, {"n": 20, "m": 2}]: cfg.n == 10 in the first item only.
+    let ran = run_fixture("condition_on_literal_item_field", dir.path());
+    assert_eq!(ran.status, Some(0), "{}", ran.stderr);
+    assert_eq!(iterations(&ran.summary, "say", "succeeded"), [vec![0]]);
+    assert_eq!(iterations(&ran.summary, "say", "skipped"), [vec![1]]);
+    let ms: Vec<i64> = tasks(&ran.summary, "num")
+        .iter()
+        .map(|t| t.2["n"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ms, [1, 2]);
+    assert_eq!(ran.summary["warnings"], serde_json::json!([]));
+
+    // The exit task with dsl.PipelineTaskFinalStatus runs after the handler's tasks.
+    let ran = run_fixture("exit_task_with_final_status", dir.path());
+    assert_eq!(ran.status, Some(0), "{}", ran.stderr);
+    assert_eq!(tasks(&ran.summary, "notify")[0].1, "succeeded");
+
+    // What cannot run here is refused before anything runs, saying what instead.
+    for (name, says) in [
+        (
+            "container_components",
+            "which the subprocess runner cannot run: use `--runner docker`",
+        ),
+        (
+            "google_cloud_pipeline_components",
+            "which calls Vertex AI: it cannot run on this machine",
+        ),
+    ] {
+        let ran = run_fixture(name, dir.path());
+        assert_eq!(ran.status, Some(2), "{name}: {}", ran.stderr);
+        assert!(ran.stderr.contains(says), "{name}: {}", ran.stderr);
+        assert!(ran.stderr.contains("nothing ran"), "{name}: {}", ran.stderr);
+        assert_eq!(ran.summary["state"], "refused");
+        assert!(ran.summary["refused"][0].as_str().unwrap().contains(says));
+        assert_eq!(ran.summary["tasks"], serde_json::json!([]));
+    }
+}

@@ -313,6 +313,7 @@ impl Run {
             "parameters": self.parameters,
             "warnings": self.warnings,
             "error": self.crashed,
+            "refused": self.refused,
             "tasks": tasks,
         })
     }

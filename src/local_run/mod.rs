@@ -87,6 +87,11 @@ pub fn run(
             out,
             "error: the parameters do not fit the pipeline; nothing ran"
         )?;
+        let run = Run {
+            refused: problems.0,
+            ..Run::default()
+        };
+        write_summary(request, &run.summary("", "", "refused"))?;
         return Ok(Outcome::Refused);
     }
 
@@ -173,6 +178,8 @@ pub fn run(
             out,
             "error: the pipeline cannot run on this machine; nothing ran"
         )?;
+        let summary = run.summary(&run_id, &run_dir.display().to_string(), "refused");
+        write_summary(request, &summary)?;
         return Ok(Outcome::Refused);
     }
     let outcome = if stopped {
@@ -196,17 +203,23 @@ pub fn run(
         "{}",
         report::table(&run, &run_dir_text, started.elapsed().as_secs_f64())
     )?;
+    let state = match outcome {
+        Outcome::Succeeded => "succeeded",
+        Outcome::Stopped => "stopped",
+        Outcome::Failed => "failed",
+        Outcome::Refused => "refused",
+    };
+    write_summary(request, &run.summary(&run_id, &run_dir_text, state))?;
+    Ok(outcome)
+}
+
+/// `--summary-json`, when asked for.
+fn write_summary(request: &Request, summary: &serde_json::Value) -> anyhow::Result<()> {
     if let Some(path) = &request.summary_json {
-        let state = match outcome {
-            Outcome::Succeeded => "succeeded",
-            Outcome::Stopped => "stopped",
-            Outcome::Failed | Outcome::Refused => "failed",
-        };
-        let summary = run.summary(&run_id, &run_dir_text, state);
-        let text = serde_json::to_string_pretty(&summary)? + "\n";
+        let text = serde_json::to_string_pretty(summary)? + "\n";
         std::fs::write(path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
     }
-    Ok(outcome)
+    Ok(())
 }
 
 /// Builds the component image for the Docker runner, tagged with a hash of what goes into it.
