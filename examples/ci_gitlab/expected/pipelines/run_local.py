@@ -73,6 +73,9 @@ PREBUILT_IMAGE_PREFIXES = (
 # requirements do.
 SOURCE_HASH_VARIABLE = "AUTOMLOPS_COMPONENT_SHA256"
 ITERATION = re.compile(r"-iteration-(\d+)")
+# A loop item's pipeline channel: `pipelinechannel--xs-loop-item` over a parameter or a task
+# output, `pipelinechannel--loop-item-param-1` over a literal list.
+LOOP_ITEM = re.compile(r"loop-item(-param-\d+)?$")
 SKIPPED_BY_CONDITION = re.compile(r"^Skipping conditional task (\S+) ")
 SKIPPED_BY_FAILURE = re.compile(r"^Skipping task (\S+): upstream task")
 # kfp.local's warnings that a condition could not be evaluated (it then skips the branch).
@@ -336,21 +339,50 @@ class Watcher:
         )
         resolve_channel = enhanced_dag_orchestrator.ConditionEvaluator._resolve_pipeline_channel
 
+        def loop_item(channel_ref: str, io_store: Any) -> Any:
+            # The loop item is an input of the iteration's scope. kfp.local reads a reference
+            # with `-Output` in it (a loop over a task output) as that task's whole output
+            # instead, so `item.a == "x"` compared the list with "x".
+            for key in (channel_ref, channel_ref.replace("pipelinechannel--", "", 1)):
+                try:
+                    return True, io_store.get_parent_input(key)
+                except (ValueError, KeyError):
+                    continue
+            return False, None
+
         def watched_resolve_channel(channel_ref: str, io_store: Any) -> Any:
-            # A field of a loop item (`config.rate`): kfp.local resolves the item, not its
-            # fields, in conditions.
             base, subvar, field = channel_ref.rpartition("-subvar-")
-            if subvar:
-                item = resolve_channel(base, io_store)
-                if isinstance(item, str):
+            if not subvar:
+                base, field = channel_ref, None
+            if LOOP_ITEM.search(base):
+                found, item = loop_item(base, io_store)
+                if found and field is None:
+                    return item
+                if found and isinstance(item, str):
                     try:
                         item = json.loads(item)
                     except ValueError:
                         pass
-                if isinstance(item, dict) and field in item:
+                # A field of a loop item (`config.rate`): kfp.local does not resolve fields
+                # in conditions.
+                if found and isinstance(item, dict) and field in item:
                     return item[field]
             return resolve_channel(channel_ref, io_store)
 
+        make_iteration = task_spec_utils.create_parameter_loop_iteration_task_spec
+
+        def watched_make_iteration(original_task_spec: Any, loop_item: Any, loop_task_name: str) -> Any:
+            # kfp.local gives every task-output input of a loop iteration the loop item: a
+            # task in a loop over a task output that also takes another task's output
+            # (`say(message=first.output)`) got the item. Only the item input takes the item.
+            iteration = make_iteration(original_task_spec, loop_item, loop_task_name)
+            item_input = original_task_spec.parameter_iterator.item_input
+            for name, spec in original_task_spec.inputs.parameters.items():
+                if spec.HasField("task_output_parameter") and name != item_input:
+                    iteration.inputs.parameters[name].CopyFrom(spec)
+            return iteration
+
+        task_spec_utils.create_parameter_loop_iteration_task_spec = watched_make_iteration
         enhanced_dag_orchestrator.ConditionEvaluator._resolve_pipeline_channel = staticmethod(
             watched_resolve_channel
         )
