@@ -437,12 +437,19 @@ fn ctrl_c_stops_the_run_and_says_what_was_left() {
 }
 
 /// Runs the fixture pipeline `tests/fixtures/pipelines/NAME.py` and returns its summary.
+/// Without the cache: two iterations of one task with the same inputs (`say(message=y)` in
+/// nested loops) would otherwise be served one from the other, in whichever order they end.
 fn run_fixture(name: &str, dir: &Path) -> Ran {
     let nb = notebook(
         &repo().join(format!("tests/fixtures/pipelines/{name}.py")),
         dir,
     );
-    run(&nb, &dir.join(name), &dir.join(format!("{name}.json")), &[])
+    run(
+        &nb,
+        &dir.join(name),
+        &dir.join(format!("{name}.json")),
+        &["--no-cache"],
+    )
 }
 
 fn iterations(summary: &Value, name: &str, state: &str) -> Vec<Vec<u64>> {
