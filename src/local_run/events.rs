@@ -113,6 +113,24 @@ pub(crate) struct TaskRun {
     pub(crate) reason: Option<String>,
 }
 
+impl TaskRun {
+    /// A task that has just started: nothing known of it yet.
+    fn new(task: String, display_name: String, iteration: Vec<u64>) -> Self {
+        Self {
+            task,
+            display_name,
+            iteration,
+            state: State::Running,
+            seconds: None,
+            inputs: Value::Object(Map::new()),
+            outputs: Map::new(),
+            artifacts: Map::new(),
+            log: None,
+            reason: None,
+        }
+    }
+}
+
 /// The run so far.
 #[derive(Debug, Default)]
 pub(crate) struct Run {
@@ -135,36 +153,23 @@ impl Run {
             .map_or_else(|| task.to_owned(), |p| p.display_name.clone())
     }
 
-    fn find(&mut self, task: &str, iteration: &[u64]) -> Option<&mut TaskRun> {
-        self.tasks
-            .iter_mut()
-            .rev()
-            .find(|t| t.task == task && t.iteration == iteration)
-    }
-
+    /// The record of `task` in `iteration`, made when it is the first event of it.
     fn entry(&mut self, task: &str, iteration: &[u64]) -> &mut TaskRun {
-        if self.find(task, iteration).is_none() {
-            let display_name = self.display_name(task);
-            self.tasks.push(TaskRun {
-                task: task.to_owned(),
-                display_name,
-                iteration: iteration.to_vec(),
-                state: State::Running,
-                seconds: None,
-                inputs: Value::Object(Map::new()),
-                outputs: Map::new(),
-                artifacts: Map::new(),
-                log: None,
-                reason: None,
-            });
-        }
-        let last = self.tasks.len() - 1;
-        // Present: found, or pushed just now.
-        let index = self
+        let found = self
             .tasks
             .iter()
-            .rposition(|t| t.task == task && t.iteration == iteration)
-            .unwrap_or(last);
+            .rposition(|t| t.task == task && t.iteration == iteration);
+        let index = if let Some(index) = found {
+            index
+        } else {
+            let display_name = self.display_name(task);
+            self.tasks.push(TaskRun::new(
+                task.to_owned(),
+                display_name,
+                iteration.to_vec(),
+            ));
+            self.tasks.len() - 1
+        };
         &mut self.tasks[index]
     }
 
@@ -245,26 +250,18 @@ impl Run {
             .map(|p| (p.task.clone(), p.display_name.clone()))
             .collect();
         for (task, display_name) in never {
-            self.tasks.push(TaskRun {
-                task,
-                display_name,
-                iteration: Vec::new(),
-                state: if stopped {
-                    State::NotRun
-                } else {
-                    State::Skipped
-                },
-                seconds: None,
-                inputs: Value::Object(Map::new()),
-                outputs: Map::new(),
-                artifacts: Map::new(),
-                log: None,
-                reason: Some(if stopped {
-                    "the run was stopped first".to_owned()
-                } else {
-                    "never reached".to_owned()
-                }),
+            let mut never_ran = TaskRun::new(task, display_name, Vec::new());
+            never_ran.state = if stopped {
+                State::NotRun
+            } else {
+                State::Skipped
+            };
+            never_ran.reason = Some(if stopped {
+                "the run was stopped first".to_owned()
+            } else {
+                "never reached".to_owned()
             });
+            self.tasks.push(never_ran);
         }
     }
 
